@@ -143,8 +143,12 @@ impl Default for Ui {
 }
 
 impl Config {
-    /// `$XDG_CONFIG_HOME/kyozo/config.toml`, else `~/.config/kyozo/config.toml`.
+    /// `KYOZO_CONFIG` when set, else `$XDG_CONFIG_HOME/kyozo/config.toml`, else
+    /// `~/.config/kyozo/config.toml`.
     pub fn default_path() -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os("KYOZO_CONFIG").filter(|v| !v.is_empty()) {
+            return Some(PathBuf::from(p));
+        }
         let base = std::env::var_os("XDG_CONFIG_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
