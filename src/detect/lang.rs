@@ -646,3 +646,207 @@ const e = "http://example:80";
         assert_eq!(line_col("ab", 99), (1, 3));
     }
 }
+
+#[cfg(test)]
+mod cross {
+    //! Every analyzer of this family over every fixture and over arbitrary input.
+
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::super::{
+        Analyzer, deno, dotnet, elixir, golang, java, nginx, node, php, python, ruby, rust,
+        static_site, terraform,
+    };
+    use super::testutil::{folder_of, run};
+
+    const ECO: &[(&str, Analyzer)] = &[
+        ("node", node::analyze),
+        ("python", python::analyze),
+        ("go", golang::analyze),
+        ("rust", rust::analyze),
+        ("java", java::analyze),
+        ("ruby", ruby::analyze),
+        ("php", php::analyze),
+        ("dotnet", dotnet::analyze),
+        ("elixir", elixir::analyze),
+        ("deno", deno::analyze),
+        ("static", static_site::analyze),
+        ("nginx", nginx::analyze),
+        ("terraform", terraform::analyze),
+    ];
+
+    /// Each fixture is claimed by its own ecosystem's analyzer only, without diagnostics.
+    #[test]
+    fn each_fixture_is_claimed_by_its_own_analyzer_only() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eco");
+        let mut cases = 0;
+        for eco in std::fs::read_dir(&root).unwrap() {
+            let eco = eco.unwrap();
+            if !eco.file_type().unwrap().is_dir() {
+                continue;
+            }
+            let eco_name = eco.file_name().into_string().unwrap();
+            for case in std::fs::read_dir(eco.path()).unwrap() {
+                let case = case.unwrap();
+                let rel = format!("{eco_name}/{}", case.file_name().into_string().unwrap());
+                let folder = folder_of(&case.path(), &rel);
+                let mut claimed = Vec::new();
+                for (name, a) in ECO {
+                    let (f, d) = run(*a, &folder);
+                    assert!(d.is_empty(), "{rel}: {name} diagnostics {d:?}");
+                    if f.is_some() {
+                        claimed.push(*name);
+                    }
+                }
+                assert_eq!(claimed, vec![eco_name.as_str()], "{rel}");
+                cases += 1;
+            }
+        }
+        assert!(cases >= 30, "only {cases} fixtures");
+    }
+
+    #[test]
+    fn an_empty_folder_has_no_signal() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = folder_of(dir.path(), ".");
+        for (name, a) in ECO {
+            let (f, d) = run(*a, &folder);
+            assert!(f.is_none() && d.is_empty(), "{name}");
+        }
+    }
+
+    const NAMES: &[&str] = &[
+        "package.json",
+        "server.js",
+        "requirements.txt",
+        "pyproject.toml",
+        "Pipfile",
+        "setup.py",
+        "manage.py",
+        "app.py",
+        "Procfile",
+        "go.mod",
+        "go.work",
+        "main.go",
+        "Cargo.toml",
+        "Rocket.toml",
+        "pom.xml",
+        "build.gradle",
+        "Gemfile",
+        "config.ru",
+        "composer.json",
+        "index.php",
+        "App.csproj",
+        "appsettings.json",
+        "mix.exs",
+        "deno.json",
+        "main.ts",
+        "index.html",
+        "nginx.conf",
+        "site.conf",
+        "main.tf",
+        ".env",
+    ];
+
+    fn content() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            // Structured-looking text: fragments of every manifest syntax, shuffled.
+            prop::collection::vec(
+                prop::sample::select(vec![
+                    "{",
+                    "}",
+                    "[",
+                    "]",
+                    "\"",
+                    "'",
+                    ":",
+                    ",",
+                    "=",
+                    ";",
+                    "\n",
+                    "<",
+                    ">",
+                    "</",
+                    "/>",
+                    "<<EOF",
+                    "EOF",
+                    "#",
+                    "//",
+                    "/*",
+                    "*/",
+                    "server",
+                    "listen",
+                    "80",
+                    "99999",
+                    "0",
+                    ":8080",
+                    "port",
+                    "=",
+                    "proxy_pass http://",
+                    "upstream",
+                    "[package]",
+                    "[[bin]]",
+                    "name",
+                    "module",
+                    "require (",
+                    ")",
+                    "package main",
+                    "<project>",
+                    "<Project Sdk=\"Microsoft.NET.Sdk.Web\">",
+                    "gem 'rails'",
+                    "defmodule X do",
+                    "def project",
+                    "apps_path:",
+                    "Deno.serve",
+                    "FastAPI(",
+                    "app = Flask(",
+                    "__main__",
+                    ".run(",
+                    "scripts",
+                    "start",
+                    "main",
+                    "workspaces",
+                    "dependencies",
+                    "express",
+                    "django",
+                    "é",
+                    "\u{0}",
+                    "\\",
+                    "${",
+                    "http://a:1",
+                    "/health",
+                    "provider \"aws\"",
+                    "required_providers",
+                ]),
+                0..60,
+            )
+            .prop_map(|parts| parts.concat().into_bytes()),
+            prop::collection::vec(any::<u8>(), 0..200),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// No analyzer panics, whatever the manifests hold.
+        #[test]
+        fn analyzers_never_panic(files in prop::collection::vec(
+            (prop::sample::select(NAMES.to_vec()), content()), 1..6)
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            for (name, bytes) in &files {
+                std::fs::write(dir.path().join(name), bytes).unwrap();
+            }
+            let folder = folder_of(dir.path(), "x");
+            for (_, a) in ECO {
+                let mut d = Vec::new();
+                if let Some(f) = a(&folder, &mut d) {
+                    prop_assert!((0.0..=0.99).contains(&f.confidence));
+                    prop_assert!(!f.technologies.is_empty());
+                }
+            }
+        }
+    }
+}

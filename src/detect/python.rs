@@ -57,7 +57,10 @@ static DEP_NAME: LazyLock<Option<Regex>> =
 static QUOTED: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r#"['"]([A-Za-z0-9][A-Za-z0-9._-]*)[^'"]*['"]"#).ok());
 static APP_VAR: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?m)^\s*([A-Za-z_]\w*)\s*(?::\s*\w+\s*)?=\s*(FastAPI|Flask|Starlette)\s*\(").ok()
+    Regex::new(
+        r"(?m)^\s*([A-Za-z_]\w*)\s*(?::\s*\w+\s*)?=\s*(?:\w+\.)?(FastAPI|Flask|Starlette)\s*\(",
+    )
+    .ok()
 });
 
 pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> {
@@ -202,8 +205,6 @@ fn start_command(
     gunicorn: bool,
     port: u16,
 ) -> Option<String> {
-    let runs_itself =
-        |t: &str| t.contains("__main__") && (t.contains(".run(") || t.contains("uvicorn.run"));
     match framework {
         Some("django") => {
             if gunicorn
@@ -228,47 +229,68 @@ fn start_command(
             ))
         }
         Some(fw @ ("fastapi" | "flask" | "starlette")) => {
-            let found = sources.iter().find_map(|(file, text)| {
-                APP_VAR
-                    .as_ref()?
-                    .captures_iter(text)
-                    .find(|c| {
-                        c.get(2).is_some_and(|m| {
-                            m.as_str().eq_ignore_ascii_case(fw)
-                                || (fw == "starlette" && m.as_str() == "Starlette")
-                        })
-                    })
-                    .and_then(|c| c.get(1))
-                    .map(|v| (file.as_str(), v.as_str().to_string(), text.as_str()))
-            });
-            let (file, var, text) = found?;
-            if runs_itself(text) {
-                return Some(format!("python {file}"));
+            if let Some(cmd) = asgi_wsgi_command(fw, sources, gunicorn, port) {
+                return Some(cmd);
             }
-            let module = module_of(file);
-            if fw == "flask" {
-                if gunicorn {
-                    Some(format!("gunicorn {module}:{var} --bind 0.0.0.0:{port}"))
-                } else {
-                    Some(format!(
-                        "flask --app {module}:{var} run --host 0.0.0.0 --port {port}"
-                    ))
-                }
-            } else {
-                Some(format!(
-                    "uvicorn {module}:{var} --host 0.0.0.0 --port {port}"
-                ))
-            }
+            plain_command(sources, scripts)
         }
-        _ => {
-            if let Some((file, _)) = sources.iter().find(|(f, t)| {
-                ["main.py", "app.py", "server.py", "run.py"].contains(&f.as_str()) || runs_itself(t)
-            }) {
-                return Some(format!("python {file}"));
-            }
-            scripts.first().cloned()
-        }
+        _ => plain_command(sources, scripts),
     }
+}
+
+/// Whether the module starts its own server when run as a script.
+fn runs_itself(t: &str) -> bool {
+    t.contains("__main__") && (t.contains(".run(") || t.contains("uvicorn.run"))
+}
+
+/// `python <entry>` for a script that runs itself or a conventional entry, else a declared script.
+fn plain_command(sources: &[(String, String)], scripts: &[String]) -> Option<String> {
+    if let Some((file, _)) = sources.iter().find(|(f, t)| {
+        ["main.py", "app.py", "server.py", "run.py"].contains(&f.as_str()) || runs_itself(t)
+    }) {
+        return Some(format!("python {file}"));
+    }
+    scripts.first().cloned()
+}
+
+/// The command serving the application object of a FastAPI, Flask or Starlette app.
+fn asgi_wsgi_command(
+    fw: &str,
+    sources: &[(String, String)],
+    gunicorn: bool,
+    port: u16,
+) -> Option<String> {
+    let re = APP_VAR.as_ref()?;
+    let found = sources.iter().find_map(|(file, text)| {
+        re.captures_iter(text)
+            .find(|c| {
+                c.get(2)
+                    .is_some_and(|m| m.as_str().eq_ignore_ascii_case(fw))
+            })
+            .and_then(|c| c.get(1))
+            .map(|v| (file.as_str(), v.as_str().to_string(), text.as_str()))
+    });
+    let Some((file, var, text)) = found else {
+        // A Flask application factory: `flask --app <module>` finds `create_app`.
+        let (file, _) = sources
+            .iter()
+            .find(|(_, t)| fw == "flask" && t.contains("def create_app"))?;
+        return Some(format!(
+            "flask --app {} run --host 0.0.0.0 --port {port}",
+            module_of(file)
+        ));
+    };
+    if runs_itself(text) {
+        return Some(format!("python {file}"));
+    }
+    let module = module_of(file);
+    Some(match (fw, gunicorn) {
+        ("flask", true) => format!("gunicorn {module}:{var} --bind 0.0.0.0:{port}"),
+        ("flask", false) => {
+            format!("flask --app {module}:{var} run --host 0.0.0.0 --port {port}")
+        }
+        _ => format!("uvicorn {module}:{var} --host 0.0.0.0 --port {port}"),
+    })
 }
 
 /// `app/main.py` → `app.main`; `app/__init__.py` → `app`.
@@ -491,6 +513,31 @@ mod tests {
             f.start_command.as_deref(),
             Some("uvicorn main:api --host 0.0.0.0 --port 8000")
         );
+    }
+
+    #[test]
+    fn flask_factory_and_qualified_constructor() {
+        let (f, _) = one(&[
+            ("requirements.txt", "flask\n"),
+            (
+                "app/__init__.py",
+                "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n",
+            ),
+        ]);
+        assert_eq!(
+            f.unwrap().start_command.as_deref(),
+            Some("flask --app app run --host 0.0.0.0 --port 5000")
+        );
+        let (f, _) = one(&[
+            ("requirements.txt", "fastapi\nuvicorn\n"),
+            ("server.py", "import fastapi\nservice = fastapi.FastAPI()\n"),
+        ]);
+        assert_eq!(
+            f.unwrap().start_command.as_deref(),
+            Some("uvicorn server:service --host 0.0.0.0 --port 8000")
+        );
+        let (f, _) = one(&[("requirements.txt", "fastapi\n"), ("main.py", "print(1)\n")]);
+        assert_eq!(f.unwrap().start_command.as_deref(), Some("python main.py"));
     }
 
     #[test]

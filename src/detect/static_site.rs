@@ -7,6 +7,27 @@ use super::{Diagnostic, Finding, Folder, Rank, ServiceType};
 /// Base confidence of a static site.
 pub const STATIC_CONFIDENCE: f64 = 0.6;
 
+/// Folders whose `index.html` belongs to something else: server templates and test-coverage reports.
+const NOT_SITES: &[&str] = &[
+    "templates",
+    "views",
+    "layouts",
+    "partials",
+    "coverage",
+    "htmlcov",
+    "lcov-report",
+];
+
+/// Template syntax that shows an `index.html` is rendered by a server or a bundler.
+const TEMPLATE_MARKERS: &[&str] = &[
+    "{%",
+    "{{ url_for",
+    "<%",
+    "%PUBLIC_URL%",
+    "@extends",
+    "<?php",
+];
+
 /// Root-level scripts whose URL literals are dependency evidence.
 const SCRIPTS: &[&str] = &["config.js", "app.js", "main.js", "script.js", "env.js"];
 
@@ -14,7 +35,15 @@ pub fn analyze(folder: &Folder, _diags: &mut Vec<Diagnostic>) -> Option<Finding>
     let index = ["index.html", "index.htm"]
         .into_iter()
         .find(|i| folder.has(i))?;
-    if lang::has_other_manifest(folder, &[]) || folder.has("index.php") {
+    if lang::has_other_manifest(folder, &[])
+        || folder.has("index.php")
+        || NOT_SITES.contains(&folder.name().as_str())
+    {
+        return None;
+    }
+    // A server-side template (Jinja, Django, ERB, Blade, CRA's `public/`) is not a site on its own.
+    let page = folder.read_opt(index).unwrap_or_default();
+    if TEMPLATE_MARKERS.iter().any(|m| page.contains(m)) {
         return None;
     }
     let mut f = lang::new_finding(folder, ServiceType::Static, Rank::Static, STATIC_CONFIDENCE);
@@ -61,6 +90,8 @@ mod tests {
         let (_d, folder) = temp(&[("index.html", "<h1>x</h1>"), ("package.json", "{}")]);
         assert!(run(analyze, &folder).0.is_none());
         let (_d, folder) = temp(&[("README.md", "# docs")]);
+        assert!(run(analyze, &folder).0.is_none());
+        let (_d, folder) = temp(&[("index.html", "{% extends 'base.html' %}")]);
         assert!(run(analyze, &folder).0.is_none());
         let (_d, folder) = temp(&[("index.htm", "<h1>x</h1>")]);
         assert_eq!(
