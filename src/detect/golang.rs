@@ -118,7 +118,13 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         }
     }
 
+    // `cmd/<name>/` of a module: the module root (which has go.mod) builds and claims it.
+    let under_cmd = !has_mod && {
+        let parts: Vec<&str> = folder.rel.split('/').collect();
+        parts.len() >= 2 && parts[parts.len() - 2] == "cmd"
+    };
     match &binary {
+        Some(_) if under_cmd => f.helper_only = true,
         Some(b) => {
             f.start_command = Some(format!("./{b}"));
             lang::add_port(&mut f, 8080, PortSource::FrameworkDefault);
@@ -240,6 +246,17 @@ mod tests {
         assert!(f.start_command.is_none());
         let (f, _) = one(&[("go.work", "go 1.22\n\nuse (\n\t./api\n\t./worker\n)\n")]);
         assert!(f.unwrap().aggregator);
+    }
+
+    #[test]
+    fn cmd_folder_is_claimed_by_the_module_root() {
+        let fx = fixture("go/plain");
+        let cmd = super::super::lang::testutil::folder_of(
+            &fx.abs.join("cmd/notifier"),
+            "go/plain/cmd/notifier",
+        );
+        let (f, _) = run(analyze, &cmd);
+        assert!(f.unwrap().helper_only);
     }
 
     #[test]

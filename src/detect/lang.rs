@@ -707,6 +707,87 @@ mod cross {
         assert!(cases >= 30, "only {cases} fixtures");
     }
 
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, std::path::PathBuf)>) {
+        out.push((rel.to_string(), dir.to_path_buf()));
+        let mut subs: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().unwrap().is_dir())
+            .collect();
+        subs.sort_by_key(|e| e.file_name());
+        for e in subs {
+            let name = e.file_name().into_string().unwrap();
+            walk(&e.path(), &format!("{rel}/{name}"), out);
+        }
+    }
+
+    /// What every folder of the fixture tree (nested ones too, as the walker visits them) yields:
+    /// `path kind [helper|aggregator]`, one line per finding.
+    #[test]
+    fn nested_fixture_folders() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eco");
+        let mut all = Vec::new();
+        walk(&root, ".", &mut all);
+        let mut lines = Vec::new();
+        for (rel, abs) in &all {
+            let folder = folder_of(abs, rel);
+            for (_, a) in ECO {
+                let (f, d) = run(*a, &folder);
+                assert!(d.is_empty(), "{rel}: {d:?}");
+                if let Some(f) = f {
+                    let role = if f.aggregator {
+                        " aggregator"
+                    } else if f.helper_only {
+                        " helper"
+                    } else {
+                        ""
+                    };
+                    lines.push(format!("{} {}{role}", rel.trim_start_matches("./"), f.kind));
+                }
+            }
+        }
+        let expected = [
+            "deno/oak deno",
+            "dotnet/aspnet dotnet",
+            "elixir/phoenix elixir",
+            "go/gin golang",
+            "go/plain golang",
+            "go/plain/cmd/notifier golang helper",
+            "java/gradle java",
+            "java/spring-maven java",
+            "nginx/proxy proxy",
+            "node/express nodejs",
+            "node/fastify nodejs",
+            "node/nestjs nodejs",
+            "node/next nodejs",
+            "node/nuxt nodejs",
+            "node/remix nodejs",
+            "node/vite nodejs",
+            "node/workspace-root nodejs aggregator",
+            "node/workspace-root/packages/lib nodejs helper",
+            "node/workspace-root/packages/web nodejs",
+            "php/laravel php",
+            "python/django python",
+            "python/fastapi python",
+            "python/flask python",
+            "python/pipfile python",
+            "python/setup-py python",
+            "python/streamlit python",
+            "ruby/rails ruby",
+            "ruby/sinatra ruby",
+            "rust/actix rust",
+            "rust/axum rust",
+            "rust/rocket rust",
+            "rust/warp rust",
+            "rust/workspace rust aggregator",
+            "rust/workspace/crates/api rust",
+            "rust/workspace/crates/core rust helper",
+            "static/site static",
+            "terraform/aws infrastructure",
+        ];
+        assert_eq!(lines, expected);
+    }
+
     #[test]
     fn an_empty_folder_has_no_signal() {
         let dir = tempfile::tempdir().unwrap();

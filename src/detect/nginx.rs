@@ -13,6 +13,9 @@ pub const PROXY_CONFIDENCE: f64 = 0.7;
 /// At most this many configuration files of one folder are read.
 const FILE_CAP: usize = 32;
 
+/// Configuration sub-folders read together with their parent folder.
+const SUB_DIRS: &[&str] = &["conf.d", "templates"];
+
 /// One directive: its words and the names of the blocks around it (`["http", "server"]`).
 #[derive(Debug)]
 struct Directive {
@@ -21,13 +24,17 @@ struct Directive {
 }
 
 pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> {
+    // `conf.d/` and `templates/` belong to the folder above, which reads them.
+    if SUB_DIRS.contains(&folder.name().as_str()) && folder.rel != "." {
+        return None;
+    }
     let mut candidates: Vec<String> = folder
         .files
         .iter()
         .filter(|f| f.ends_with(".conf"))
         .cloned()
         .collect();
-    for sub in ["conf.d", "templates"] {
+    for sub in SUB_DIRS {
         if folder.has_dir(sub) {
             let (files, _) = lang::list_dir(folder, sub);
             candidates.extend(
@@ -298,10 +305,14 @@ mod tests {
     #[test]
     fn conf_d_layout_and_fastcgi() {
         let conf = "server { listen 80; location ~ \\.php$ { fastcgi_pass php:9000; } }";
-        let (f, _) = one(&[("conf.d/default.conf", conf)]);
+        let (dir, folder) = temp(&[("conf.d/default.conf", conf)]);
+        let (f, _) = run(analyze, &folder);
         let f = f.unwrap();
         assert_eq!(f.indicators, vec!["conf.d/default.conf"]);
         assert_eq!(f.proxy_targets, vec!["php"]);
+        // The walker also visits conf.d itself: its parent already claimed it.
+        let sub = super::super::lang::testutil::folder_of(&dir.path().join("conf.d"), "svc/conf.d");
+        assert!(run(analyze, &sub).0.is_none());
     }
 
     #[test]

@@ -23,8 +23,13 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     if !has_composer && !folder.has("artisan") && !folder.has("index.php") && !public_index {
         return None;
     }
-    // `index.php` alone, beside another language's manifest, is not a PHP service.
-    if !has_composer && !folder.has("artisan") && lang::has_other_manifest(folder, &[]) {
+    // `index.php` alone, beside another language's manifest or as the front controller of the
+    // application above (`public/index.php`), is not a PHP service.
+    if !has_composer
+        && !folder.has("artisan")
+        && (lang::has_other_manifest(folder, &[])
+            || (folder.rel != "." && folder.name() == "public"))
+    {
         return None;
     }
     let mut packages: Vec<String> = Vec::new();
@@ -192,6 +197,10 @@ mod tests {
         assert!(f.ports.is_empty());
         let (f, _) = one(&[("index.php", "<?php"), ("package.json", "{}")]);
         assert!(f.is_none());
+        let (dir, _) = temp(&[("public/index.php", "<?php")]);
+        let public =
+            super::super::lang::testutil::folder_of(&dir.path().join("public"), "app/public");
+        assert!(run(analyze, &public).0.is_none());
     }
 
     #[test]

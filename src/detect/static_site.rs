@@ -18,6 +18,30 @@ const NOT_SITES: &[&str] = &[
     "lcov-report",
 ];
 
+/// Asset folders of an application (Express `public/`, Spring `static/`, ASP.NET `wwwroot/`) when they
+/// are nested inside another folder.
+const ASSET_DIRS: &[&str] = &[
+    "public", "static", "wwwroot", "assets", "dist", "build", "out",
+];
+
+/// Path components under which an `index.html` is an application's source or resource, not a site
+/// (Angular's `src/index.html`, Spring's `src/main/resources/static/`).
+const SOURCE_DIRS: &[&str] = &["src", "resources", "templates", "node_modules"];
+
+/// Whether a folder (by its workspace-relative path) holds another application's pages or assets.
+fn is_asset_folder(rel: &str) -> bool {
+    let parts: Vec<&str> = rel
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let Some(last) = parts.last() else {
+        return false;
+    };
+    NOT_SITES.contains(last)
+        || (parts.len() > 1 && ASSET_DIRS.contains(last))
+        || parts.iter().any(|p| SOURCE_DIRS.contains(p))
+}
+
 /// Template syntax that shows an `index.html` is rendered by a server or a bundler.
 const TEMPLATE_MARKERS: &[&str] = &[
     "{%",
@@ -37,7 +61,7 @@ pub fn analyze(folder: &Folder, _diags: &mut Vec<Diagnostic>) -> Option<Finding>
         .find(|i| folder.has(i))?;
     if lang::has_other_manifest(folder, &[])
         || folder.has("index.php")
-        || NOT_SITES.contains(&folder.name().as_str())
+        || is_asset_folder(&folder.rel)
     {
         return None;
     }
@@ -83,6 +107,22 @@ mod tests {
         assert_eq!(f.health_path.as_deref(), Some("/"));
         assert_eq!(f.code_hosts, vec!["api"]);
         assert!((f.confidence - 0.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn application_asset_folders_are_not_sites() {
+        assert!(is_asset_folder("web/src"));
+        assert!(is_asset_folder("api/src/main/resources/static"));
+        assert!(is_asset_folder("api/public"));
+        assert!(is_asset_folder("blog/templates"));
+        assert!(is_asset_folder("coverage"));
+        assert!(!is_asset_folder("public"));
+        assert!(!is_asset_folder("sites/landing"));
+        assert!(!is_asset_folder("."));
+        let (dir, _) = temp(&[("public/index.html", "<h1>x</h1>")]);
+        let nested =
+            super::super::lang::testutil::folder_of(&dir.path().join("public"), "app/public");
+        assert!(run(analyze, &nested).0.is_none());
     }
 
     #[test]
