@@ -152,6 +152,21 @@ mod tests {
     }
 
     #[test]
+    fn fresh_and_hono() {
+        let cfg = r#"{"tasks":{"start":"deno run -A main.ts"},"imports":{"$fresh/":"https://deno.land/x/fresh@1.6.8/"}}"#;
+        let (f, _) = one(&[
+            ("deno.json", cfg),
+            ("main.ts", "import { start } from \"$fresh/server.ts\";\n"),
+        ]);
+        assert_eq!(f.unwrap().technologies, vec!["deno", "fresh"]);
+        let main = "import { Hono } from \"jsr:@hono/hono\";\nconst app = new Hono();\nDeno.serve({ port: 8787 }, app.fetch);\n";
+        let (f, _) = one(&[("main.ts", main)]);
+        let f = f.unwrap();
+        assert_eq!(f.technologies, vec!["deno", "hono"]);
+        assert_eq!(port(&f), Some(8787));
+    }
+
+    #[test]
     fn port_precedence_and_plain_entry() {
         let cfg = r#"{ "tasks": { "start": "deno run -A main.ts --port 9001" } }"#;
         let main = "Deno.serve({ port: 9000 }, () => new Response('hi'));\n";

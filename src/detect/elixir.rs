@@ -172,6 +172,16 @@ mod tests {
     }
 
     #[test]
+    fn plug_service() {
+        let mix = "defmodule P.MixProject do\n def project, do: [app: :p, deps: deps()]\n def application, do: [mod: {P.App, []}]\n defp deps, do: [{:plug_cowboy, \"~> 2.7\"}]\nend\n";
+        let (f, _) = one(&[("mix.exs", mix)]);
+        let f = f.unwrap();
+        assert_eq!(f.technologies, vec!["elixir", "plug"]);
+        assert_eq!(f.start_command.as_deref(), Some("mix run --no-halt"));
+        assert_eq!(port(&f), Some(4000));
+    }
+
+    #[test]
     fn umbrella_library_and_worker() {
         let (f, _) = one(&[(
             "mix.exs",

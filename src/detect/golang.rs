@@ -209,6 +209,23 @@ mod tests {
     }
 
     #[test]
+    fn every_framework_module() {
+        for (module, tech) in [
+            ("github.com/gin-gonic/gin v1.10.0", "gin"),
+            ("github.com/labstack/echo/v4 v4.12.0", "echo"),
+            ("github.com/gofiber/fiber/v2 v2.52.4", "fiber"),
+            ("github.com/go-chi/chi/v5 v5.0.12", "chi"),
+            ("github.com/gorilla/mux v1.8.1", "gorilla-mux"),
+        ] {
+            let gomod = format!("module example.com/svc\n\nrequire {module}\n");
+            let (f, _) = one(&[("go.mod", &gomod), ("main.go", "package main\n")]);
+            let f = f.unwrap();
+            assert_eq!(f.technologies, vec!["go", tech], "{module}");
+            assert_eq!(f.start_command.as_deref(), Some("./svc"));
+        }
+    }
+
+    #[test]
     fn plain_fixture_with_cmd_layout() {
         let (f, d) = run(analyze, &fixture("go/plain"));
         let f = f.unwrap();

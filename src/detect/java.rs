@@ -417,6 +417,25 @@ mod tests {
     }
 
     #[test]
+    fn micronaut_gradle_application() {
+        let g = "plugins {\n id(\"io.micronaut.application\") version \"4.4.0\"\n}\nmicronaut { runtime(\"netty\") }\n";
+        let (f, _) = one(&[
+            ("build.gradle.kts", g),
+            (
+                "src/main/resources/application.yml",
+                "micronaut:\n  server:\n    port: 8099\n",
+            ),
+        ]);
+        let f = f.unwrap();
+        assert_eq!(
+            f.technologies,
+            vec!["java", "kotlin", "micronaut", "gradle"]
+        );
+        assert_eq!(f.start_command.as_deref(), Some("gradle run"));
+        assert_eq!(port(&f), Some(8099));
+    }
+
+    #[test]
     fn plain_gradle_library_is_a_helper() {
         let (f, _) = one(&[("build.gradle", "plugins { id 'java-library' }\n")]);
         let f = f.unwrap();

@@ -640,6 +640,25 @@ const e = "http://example:80";
     }
 
     #[test]
+    fn oversized_manifest_is_a_diagnostic() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("package.json"), vec![b' '; 64]).unwrap();
+        let mut f = Folder::new(dir.path(), "big");
+        f.files.insert("package.json".into());
+        f.cap = 16;
+        let mut d = Vec::new();
+        assert!(read_or_diag(&f, "package.json", &mut d).is_none());
+        assert_eq!(d[0].path, "big/package.json");
+        assert!(
+            d[0].message
+                .starts_with("package.json: larger than the 16-byte cap"),
+            "{}",
+            d[0].message
+        );
+        assert!(super::super::node::analyze(&f, &mut Vec::new()).is_none());
+    }
+
+    #[test]
     fn line_col_counts_from_one() {
         assert_eq!(line_col("ab\ncd", 0), (1, 1));
         assert_eq!(line_col("ab\ncd", 4), (2, 2));

@@ -320,6 +320,30 @@ mod tests {
     }
 
     #[test]
+    fn every_framework_dependency() {
+        for (dep, tech) in [
+            ("next", "next"),
+            ("nuxt", "nuxt"),
+            ("@nestjs/core", "nestjs"),
+            ("@remix-run/node", "remix"),
+            ("@sveltejs/kit", "sveltekit"),
+            ("astro", "astro"),
+            ("express", "express"),
+            ("fastify", "fastify"),
+            ("koa", "koa"),
+            ("@hapi/hapi", "hapi"),
+            ("vite", "vite"),
+        ] {
+            let pkg =
+                format!(r#"{{"scripts":{{"start":"node s.js"}},"dependencies":{{"{dep}":"1"}}}}"#);
+            let (f, _) = one(&[("package.json", &pkg)]);
+            let f = f.unwrap();
+            assert_eq!(f.technologies, vec!["node", tech], "{dep}");
+            assert_eq!(f.rank, Rank::Framework, "{dep}");
+        }
+    }
+
+    #[test]
     fn workspace_root_fixture_is_an_aggregator() {
         let (f, _) = run(analyze, &fixture("node/workspace-root"));
         let f = f.unwrap();

@@ -434,6 +434,28 @@ mod tests {
     }
 
     #[test]
+    fn every_framework_dependency() {
+        for (dep, tech, p) in [
+            ("Django", "django", 8000),
+            ("fastapi", "fastapi", 8000),
+            ("Flask", "flask", 5000),
+            ("streamlit", "streamlit", 8501),
+            ("starlette", "starlette", 8000),
+            ("aiohttp", "aiohttp", 8080),
+            ("tornado", "tornado", 8000),
+            ("sanic", "sanic", 8000),
+        ] {
+            let (f, _) = one(&[(
+                "requirements.txt",
+                &format!("{dep}>=1.0 ; python_version > '3'\n"),
+            )]);
+            let f = f.unwrap();
+            assert_eq!(f.technologies, vec!["python", tech], "{dep}");
+            assert_eq!(port(&f), Some(p), "{dep}");
+        }
+    }
+
+    #[test]
     fn fastapi_fixture_evidence() {
         let (f, _) = run(analyze, &fixture("python/fastapi"));
         let f = f.unwrap();

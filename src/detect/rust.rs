@@ -209,6 +209,30 @@ mod tests {
     }
 
     #[test]
+    fn every_framework_crate() {
+        for (dep, tech) in [
+            ("axum", "axum"),
+            ("actix-web", "actix"),
+            ("rocket", "rocket"),
+            ("warp", "warp"),
+            ("poem", "poem"),
+            ("tide", "tide"),
+            ("hyper", "hyper"),
+        ] {
+            let mut cargo = format!(
+                "[package]\nname = \"s\"\nversion = \"0.1.0\"\n[dependencies]\n{dep} = \"1\"\n"
+            );
+            // hyper comes along with most frameworks and does not count then.
+            if dep != "hyper" {
+                cargo.push_str("hyper = \"1\"\n");
+            }
+            let (f, _) = one(&[("Cargo.toml", &cargo), ("src/main.rs", "fn main() {}\n")]);
+            let f = f.unwrap();
+            assert_eq!(f.technologies, vec!["rust", tech], "{dep}");
+        }
+    }
+
+    #[test]
     fn axum_fixture_evidence() {
         let (f, _) = run(analyze, &fixture("rust/axum"));
         let f = f.unwrap();
