@@ -89,9 +89,8 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         binary = Some(
             module
                 .as_deref()
-                .and_then(|m| m.rsplit('/').next())
-                .filter(|b| !b.is_empty())
-                .map_or_else(|| folder.name(), str::to_string),
+                .and_then(binary_name)
+                .unwrap_or_else(|| folder.name()),
         );
         main_files = root_main;
     } else if folder.has_dir("cmd") {
@@ -135,6 +134,20 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
 
     lang::finish(&mut f, framework);
     Some(f)
+}
+
+/// The binary `go build` names after a module path: its last element, skipping a major-version
+/// suffix (`github.com/acme/api/v2` → `api`).
+fn binary_name(module: &str) -> Option<String> {
+    let mut parts = module.rsplit('/').filter(|p| !p.is_empty());
+    let last = parts.next()?;
+    let is_major =
+        last.len() > 1 && last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit());
+    if is_major {
+        parts.next().map(str::to_string)
+    } else {
+        Some(last.to_string())
+    }
 }
 
 fn is_main_package(text: &str) -> bool {
@@ -263,6 +276,17 @@ mod tests {
         assert!(f.start_command.is_none());
         let (f, _) = one(&[("go.work", "go 1.22\n\nuse (\n\t./api\n\t./worker\n)\n")]);
         assert!(f.unwrap().aggregator);
+    }
+
+    #[test]
+    fn binary_names() {
+        assert_eq!(
+            binary_name("github.com/acme/api/v2").as_deref(),
+            Some("api")
+        );
+        assert_eq!(binary_name("example.com/tool").as_deref(), Some("tool"));
+        assert_eq!(binary_name("v2").as_deref(), None);
+        assert_eq!(binary_name("shop").as_deref(), Some("shop"));
     }
 
     #[test]
