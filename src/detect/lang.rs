@@ -290,7 +290,8 @@ static URL_HOST: LazyLock<Option<Regex>> = LazyLock::new(|| {
 fn is_comment(line: &str) -> bool {
     let t = line.trim_start();
     t.starts_with("//")
-        || t.starts_with('#')
+        // `#` comments, but not Rust attributes (`#[get("/health")]`) or C# directives.
+        || (t.starts_with('#') && !t.starts_with("#[") && !t.starts_with("#!["))
         || t.starts_with("/*")
         || t.starts_with('*')
         || t.starts_with("--")
@@ -597,6 +598,11 @@ const e = "http://example:80";
         );
         assert_eq!(health_path("app.get('/healthy-food')"), None);
         assert_eq!(health_path("// app.get('/health')"), None);
+        assert_eq!(health_path("# '/health'"), None);
+        assert_eq!(
+            health_path("#[get(\"/healthz\")]").as_deref(),
+            Some("/healthz")
+        );
     }
 
     #[test]

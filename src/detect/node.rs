@@ -180,6 +180,7 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         if !runs_itself {
             f.aggregator = true;
             f.start_command = None;
+            f.ports.clear();
         }
     }
     if f.start_command.is_none() && !f.aggregator {
@@ -349,6 +350,7 @@ mod tests {
         let f = f.unwrap();
         assert!(f.aggregator);
         assert!(f.start_command.is_none());
+        assert!(f.ports.is_empty());
     }
 
     #[test]

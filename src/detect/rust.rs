@@ -241,6 +241,12 @@ mod tests {
     }
 
     #[test]
+    fn actix_route_attribute_names_the_health_path() {
+        let (f, _) = run(analyze, &fixture("rust/actix"));
+        assert_eq!(f.unwrap().health_path.as_deref(), Some("/healthz"));
+    }
+
+    #[test]
     fn rocket_sets_its_bind_address() {
         let (f, _) = run(analyze, &fixture("rust/rocket"));
         let f = f.unwrap();
