@@ -11,6 +11,8 @@ pub mod folder;
 pub mod model;
 pub mod ports;
 
+pub mod lang;
+
 pub mod compose;
 pub mod deno;
 pub mod dockerfile;
