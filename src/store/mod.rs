@@ -6,6 +6,12 @@
 //! (a writer waits for the one in progress, in any process). Every write is one transaction
 //! committed with `Durability::Immediate`, so a crash or `kill -9` loses nothing committed.
 //!
+//! A new file is built under a temporary name and linked into place once complete, so a process
+//! killed while creating it leaves no half-initialised file. A damaged file is a
+//! [`StoreError::Corrupt`] at open when redb can tell (not a database, truncated, failed commit
+//! checksums after a crash); redb does not checksum pages on every read, so damage inflicted on
+//! a cleanly closed file from outside (disk fault, editing) can still make a later read panic.
+//!
 //! No redb type leaves this module. Calls block (a write waits for an fsync and for writers of
 //! other processes): call them from `tokio::task::spawn_blocking` in async code.
 

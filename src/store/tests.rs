@@ -513,3 +513,27 @@ fn default_path_follows_the_environment() {
     );
     assert_eq!(default_path_from(lookup(&[])), None);
 }
+
+#[test]
+fn a_truncated_store_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.redb");
+    {
+        let store = Store::open(&path).unwrap();
+        let ws = store.workspace("/w").unwrap().id;
+        let batch =
+            (0..3000).map(|i| NewEvent::new(&format!("s{}", i % 7), EventKind::ServiceStarted));
+        store.append_events(ws, batch).unwrap();
+    }
+    let len = std::fs::metadata(&path).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(len / 2).unwrap();
+    drop(file);
+    let outcome = Store::open(&path).and_then(|s| {
+        let ws = s.workspace("/w")?.id;
+        s.events(ws, None, usize::MAX, None).map(|e| e.len())
+    });
+    let err = outcome.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("cut.redb"), "{err}");
+}
