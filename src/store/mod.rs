@@ -130,12 +130,12 @@ impl Store {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "kyozo.redb".to_string());
-        let tmp = path.with_file_name(format!(".{name}.{}.creating", std::process::id()));
-        // A leftover of a killed process that had the same pid.
-        match std::fs::remove_file(&tmp) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
-            _ => {}
-        }
+        // Unique per call: threads of one process may create the same store at once.
+        let tmp = path.with_file_name(format!(
+            ".{name}.{}.{}.creating",
+            std::process::id(),
+            Uuid::now_v7().simple()
+        ));
         let store = Self::open_file(&tmp, path)?;
         store.db.close().ctx(path, "close new store")?;
         // hard_link never replaces an existing file; rename is the fallback for file systems
@@ -740,7 +740,7 @@ impl Store {
     }
 }
 
-/// Removes the temporary files (`.NAME.PID.creating`) that processes killed while creating the
+/// Removes the temporary files (`.NAME.PID.UNIQUE.creating`) that processes killed while creating the
 /// store left beside it, when `/proc` shows their process is gone. Best effort.
 fn remove_stale_creations(path: &Path, name: &str) {
     let Some(dir) = path.parent() else { return };
@@ -762,6 +762,7 @@ fn remove_stale_creations(path: &Path, name: &str) {
         let Some(pid) = file
             .strip_prefix(&prefix)
             .and_then(|rest| rest.strip_suffix(".creating"))
+            .and_then(|rest| rest.split('.').next())
             .and_then(|pid| pid.parse::<u32>().ok())
         else {
             continue;
