@@ -128,6 +128,24 @@ fn collect_ids(child: &mut Child) -> thread::JoinHandle<Vec<Uuid>> {
     })
 }
 
+/// How long a writer child takes, on this machine under its current load, from spawn to its
+/// first committed event on a new store: the kill windows below are scaled by it.
+fn time_to_first_event(dir: &Path) -> Duration {
+    let db = dir.join("calibrate.redb");
+    let started = Instant::now();
+    let mut child = spawn_writer(&db, "calibrate", Some(1));
+    let ids = collect_ids(&mut child);
+    assert!(child.wait().unwrap().success(), "calibration writer failed");
+    assert_eq!(ids.join().unwrap().len(), 1);
+    let took = started.elapsed();
+    std::fs::remove_file(&db).unwrap();
+    println!(
+        "  a writer commits its first event {} ms after spawn",
+        took.as_millis()
+    );
+    took
+}
+
 /// A small xorshift generator; the seed is printed so a failing run can be replayed.
 struct Rng(u64);
 
@@ -170,11 +188,12 @@ fn sigkill_loses_nothing_committed() {
     let mut rng = Rng::from_env_or_clock();
     let mut committed: Vec<Uuid> = Vec::new();
     let mut rounds_with_events = 0;
+    let startup = time_to_first_event(dir.path());
     const ROUNDS: usize = 30;
     for round in 0..ROUNDS {
         let mut child = spawn_writer(&db, "crashy", None);
         let reader = collect_ids(&mut child);
-        thread::sleep(Duration::from_millis(20 + rng.below(180)));
+        thread::sleep(startup + Duration::from_millis(rng.below(150)));
         child.kill().unwrap(); // SIGKILL on Unix
         let status = child.wait().unwrap();
         assert!(
@@ -237,11 +256,13 @@ fn sigkill_while_creating_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng::from_env_or_clock();
     let (mut no_file, mut no_event) = (0, 0);
+    // Kill anywhere from spawn to a little after the first commit.
+    let window = time_to_first_event(dir.path()).as_micros() as u64 * 5 / 4;
     for round in 0..20 {
         let db = dir.path().join(format!("fresh-{round}.redb"));
         let mut child = spawn_writer(&db, "early", None);
         let reader = collect_ids(&mut child);
-        thread::sleep(Duration::from_micros(5_000 + rng.below(30_000)));
+        thread::sleep(Duration::from_micros(rng.below(window.max(1))));
         child.kill().unwrap();
         child.wait().unwrap();
         let printed = reader.join().unwrap();
