@@ -57,7 +57,9 @@ pub fn render(t: &Topology, color: bool) -> String {
                 } else if !s.deployable {
                     kind = format!("{kind} (not deployed)");
                 } else if !s.members.is_empty() {
-                    kind = format!("{kind} ({} members)", s.members.len());
+                    let n = s.members.len();
+                    let plural = if n == 1 { "" } else { "s" };
+                    kind = format!("{kind} ({n} member{plural})");
                 }
                 [
                     s.name.clone(),
