@@ -95,7 +95,10 @@ fn malformed_manifests_are_diagnostics() {
         fs::write(p, b).unwrap();
     };
     w("good/Dockerfile", b"FROM alpine\n");
-    w("badjson/package.json", b"{\"name\": \"x\",\n  \"scripts\": {\n");
+    w(
+        "badjson/package.json",
+        b"{\"name\": \"x\",\n  \"scripts\": {\n",
+    );
     w("badcargo/Cargo.toml", b"[package\nname = \"x\"\n");
     w("badpy/pyproject.toml", b"[project]\nname = \n");
     w("binary/package.json", &[0u8, 159, 146, 150, 0, 1]);
