@@ -72,7 +72,8 @@ pub fn walk_with(root: &Path, opts: &WalkOptions) -> (Vec<Folder>, Vec<Diagnosti
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
-        .parents(false)
+        // Ignore files of enclosing folders apply too (a workspace inside a larger repository).
+        .parents(true)
         .ignore(true)
         .git_ignore(true)
         .git_exclude(true)
@@ -366,6 +367,8 @@ mod tests {
             std::fs::create_dir_all(r.join(d)).unwrap();
         }
         std::fs::write(r.join(".gitignore"), "ign/\n*.log\n").unwrap();
+        std::fs::write(r.join("a/.ignore"), "secret.txt\n").unwrap();
+        std::fs::write(r.join("a/secret.txt"), "").unwrap();
         std::fs::write(r.join(".env"), "A=1\n").unwrap();
         std::fs::write(r.join("x.log"), "").unwrap();
         std::fs::write(r.join("a/b/package.json"), "{}").unwrap();
@@ -379,6 +382,8 @@ mod tests {
         assert!(!folders[0].has("x.log"));
         assert_eq!(folders[0].dirs.iter().collect::<Vec<_>>(), vec!["a"]);
         assert!(folders[2].has("package.json"));
+        assert!(folders[1].has(".ignore"));
+        assert!(!folders[1].has("secret.txt"));
         assert_eq!(folders[2].abs, r.join("a").join("b"));
     }
 
