@@ -405,3 +405,17 @@ fn cached_redetection_analyzes_only_changed_folders() {
     assert_eq!(t4, detect::detect(r, &opts).unwrap());
     assert_eq!(cache.len(), 3);
 }
+
+#[test]
+fn json_snapshot_of_the_deps_fixture() {
+    let mut t = run("deps");
+    t.workspace = "[workspace]".to_string();
+    insta::assert_json_snapshot!("deps_topology", t);
+}
+
+#[test]
+fn table_snapshot_of_the_compose_fixture() {
+    let mut t = run("compose");
+    t.workspace = "[workspace]".to_string();
+    insta::assert_snapshot!("compose_table", kyozo::cli::detect::render(&t, false));
+}
