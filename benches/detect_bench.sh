@@ -33,6 +33,10 @@ k, fh, f = r["kyozo"]["mean"], r["fd-hidden"]["mean"], r["fd"]["mean"]
 print(f"kyozo detect --json: {k*1000:.1f} ms")
 print(f"fdfind -H --type f:  {fh*1000:.1f} ms   ratio kyozo/fd-hidden = {k/fh:.2f}")
 print(f"fdfind --type f:     {f*1000:.1f} ms   ratio kyozo/fd        = {k/f:.2f}")
+# CPU time (user + system) is steadier than wall time on a busy machine.
+cpu = {n: x["user"] + x["system"] for n, x in r.items()}
+print(f"CPU time: kyozo {cpu['kyozo']*1000:.0f} ms, fd -H {cpu['fd-hidden']*1000:.0f} ms, "
+      f"fd {cpu['fd']*1000:.0f} ms; ratio kyozo/fd-hidden = {cpu['kyozo']/cpu['fd-hidden']:.2f}")
 PY
 rm -f "$json"
 if [ "$found" != "500" ]; then
