@@ -9,9 +9,12 @@ pub mod keymap;
 pub mod logs;
 pub mod msg;
 pub mod palette;
+pub mod run;
 pub mod state;
 pub mod tree;
 pub mod update;
+pub mod watch;
+pub mod workers;
 
 pub use keymap::{Action, Key, Keymap, KeymapError};
 pub use logs::{LogBuffer, LogLine};
