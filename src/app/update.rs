@@ -1354,3 +1354,6 @@ fn on_engine(state: &mut State, msg: EngineMsg, cmds: &mut Vec<Command>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
