@@ -9,20 +9,44 @@ use super::Theme;
 use crate::app::{EngineConn, State};
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let full = line(state, theme, false);
+    let l = if full.width() > area.width as usize {
+        line(state, theme, true)
+    } else {
+        full
+    };
+    frame.render_widget(Paragraph::new(l), area);
+}
+
+/// The header line; `compact` shortens the workspace to its name and the endpoint to its tail.
+fn line(state: &State, theme: &Theme, compact: bool) -> Line<'static> {
     let sep = || Span::styled(" · ", theme.dim());
     let mut spans = vec![
         Span::styled(" kyozo", theme.title()),
         sep(),
-        Span::raw(state.workspace_display.clone()),
+        Span::raw(if compact {
+            state
+                .workspace
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| state.workspace_display.clone())
+        } else {
+            state.workspace_display.clone()
+        }),
         sep(),
     ];
     match &state.engine {
         EngineConn::Connected { endpoint } => {
-            spans.push(Span::raw(format!("engine {endpoint}")));
+            let ep = if compact {
+                endpoint.rsplit('/').next().unwrap_or(endpoint).to_string()
+            } else {
+                endpoint.clone()
+            };
+            spans.push(Span::raw(format!("engine {ep}")));
         }
         EngineConn::Unreachable { endpoint, .. } => {
             spans.push(Span::styled("engine unreachable", theme.error()));
-            if !endpoint.is_empty() {
+            if !endpoint.is_empty() && !compact {
                 spans.push(Span::styled(format!(" ({endpoint})"), theme.dim()));
             }
         }
@@ -61,5 +85,5 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         spans.push(sep());
         spans.push(Span::styled("mouse off", theme.dim()));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    Line::from(spans)
 }

@@ -49,8 +49,6 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
             ),
             "scale",
         ));
-        items.push((km.label(Action::Remove), "remove"));
-        items.push((km.label(Action::DeployAll), "deploy all"));
     }
     if state.focus == Pane::Bottom && state.tab == Tab::Logs {
         items.push((km.label(Action::Filter), "search"));
@@ -66,17 +64,30 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
     } else {
         items.push((km.label(Action::Filter), "filter"));
     }
+    if !state.readonly {
+        items.push((km.label(Action::Remove), "remove"));
+        items.push((km.label(Action::DeployAll), "deploy all"));
+    }
     items.push((km.label(Action::Palette), "cmd"));
-    items.push((km.label(Action::Help), "help"));
-    items.push((km.label(Action::Quit), "quit"));
+    // Help and quit are always shown, at the end.
+    let tail = [
+        (km.label(Action::Help), "help"),
+        (km.label(Action::Quit), "quit"),
+    ];
+    let w_of = |k: &str, what: &str| k.chars().count() + what.len() + 3;
+    let tail_w: usize = tail.iter().map(|(k, w)| w_of(k, w)).sum();
     let mut spans = vec![Span::raw(" ")];
-    let mut used = 1;
+    let mut used = 1 + tail_w;
     for (k, what) in items {
-        let w = k.chars().count() + what.len() + 3;
+        let w = w_of(&k, what);
         if used + w > width {
             break;
         }
         used += w;
+        spans.push(Span::styled(k, theme.key()));
+        spans.push(Span::styled(format!(" {what}  "), theme.dim()));
+    }
+    for (k, what) in tail {
         spans.push(Span::styled(k, theme.key()));
         spans.push(Span::styled(format!(" {what}  "), theme.dim()));
     }

@@ -155,7 +155,9 @@ fn tabs_block(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Re
     let mut block = Block::bordered()
         .border_style(theme.border(focused))
         .title(Line::from(spans));
-    if let Some(right) = tab_info(state) {
+    let tabs_w: usize = Tab::ALL.iter().map(|t| t.title().len() + 3).sum::<usize>() + 2;
+    let room = (area.width as usize).saturating_sub(tabs_w + 2);
+    if let Some(right) = tab_info(state, room) {
         block = block.title(Line::from(Span::styled(right, theme.dim())).right_aligned());
     }
     let inner = block.inner(area);
@@ -163,8 +165,17 @@ fn tabs_block(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Re
     inner
 }
 
-/// The right side of the bottom pane's border: what the tab shows.
-fn tab_info(state: &State) -> Option<String> {
+/// The right side of the bottom pane's border: what the tab shows, in at most `room` columns.
+fn tab_info(state: &State, room: usize) -> Option<String> {
+    let full = tab_info_full(state)?;
+    if full.chars().count() <= room {
+        return Some(full);
+    }
+    let short = format!(" {} ", state.selected.as_deref()?);
+    (short.chars().count() <= room).then_some(short)
+}
+
+fn tab_info_full(state: &State) -> Option<String> {
     let svc = state.selected.as_ref()?;
     match state.tab {
         Tab::Logs => {

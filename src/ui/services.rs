@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::{Theme, fmt};
-use crate::app::{Pane, RunStatus, SortColumn, State};
+use crate::app::{Pane, SortColumn, State};
 
 /// The columns shown at a given inner width.
 pub fn columns(width: u16) -> Vec<SortColumn> {
@@ -22,8 +22,9 @@ pub fn columns(width: u16) -> Vec<SortColumn> {
     }
 }
 
-fn width_of(c: SortColumn) -> Constraint {
+fn width_of(c: SortColumn, narrow: bool) -> Constraint {
     match c {
+        SortColumn::Ports if narrow => Constraint::Length(6),
         SortColumn::Name => Constraint::Min(8),
         SortColumn::Type => Constraint::Length(8),
         SortColumn::Status => Constraint::Length(11),
@@ -68,7 +69,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(msg).style(theme.dim()).block(block), area);
         return;
     }
-    let cols = columns(area.width.saturating_sub(2));
+    let inner_w = area.width.saturating_sub(2);
+    let cols = columns(inner_w);
+    let narrow = inner_w < 70;
     let header = Row::new(cols.iter().map(|c| {
         let mut t = c.title().to_string();
         if *c == state.sort {
@@ -100,7 +103,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                         Some((_, p)) => p.clone(),
                         None if !svc.deployable => match &svc.stack {
                             Some(st) => format!("in {st}"),
-                            None => "not deployed".to_string(),
+                            None => "-".to_string(),
                         },
                         None => status.as_str().to_string(),
                     };
@@ -115,7 +118,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     Cell::from(Span::styled(rt.health.as_str(), theme.health(rt.health)))
                 }
                 SortColumn::Replicas => {
-                    if status == RunStatus::Deployable && rt.desired == 0 {
+                    if !state.runtime.contains_key(&svc.name) {
                         Cell::from(Span::styled("-", theme.dim()))
                     } else {
                         Cell::from(format!("{}/{}", rt.running, rt.desired.max(rt.running)))
@@ -149,7 +152,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut ts = TableState::default()
         .with_offset(super::list_offset(selected.unwrap_or(0), inner_h))
         .with_selected(selected);
-    let table = Table::new(body, cols.iter().map(|c| width_of(*c)))
+    let table = Table::new(body, cols.iter().map(|c| width_of(*c, narrow)))
         .header(header)
         .block(block)
         .column_spacing(1)
