@@ -9,3 +9,12 @@ pub mod plan;
 
 pub use names::ValidationError;
 pub use plan::{Plan, PlanError, plan};
+pub mod compose;
+pub mod deployer;
+pub mod health;
+
+pub use deployer::{
+    DeployError, Deployer, HealthReport, PortPair, Progress, ReplicaStats, Replicas,
+    ServiceLogLine, ServiceStatus, Step, UpReport,
+};
+pub use health::Health;
