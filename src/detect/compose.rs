@@ -1,7 +1,397 @@
-//! Placeholder: the analyzer of this ecosystem is being written.
+//! Compose stacks: `compose.yaml`, `compose.yml`, `docker-compose.yaml`, `docker-compose.yml`.
+//!
+//! The file is read as a generic YAML value (never strict structs, so unknown keys and odd shapes do not
+//! fail), after `${VAR}` interpolation with the `.env` file of the compose folder. Each entry of
+//! `services` becomes a [`Member`]: image, build context (made workspace-relative), container and
+//! published ports, `depends_on` with conditions, healthcheck. Member `environment` and `env_file`
+//! values become dependency evidence.
 
-use super::{Diagnostic, Finding, Folder};
+use std::collections::BTreeMap;
 
-pub fn analyze(_folder: &Folder, _diags: &mut Vec<Diagnostic>) -> Option<Finding> {
-    None
+use serde_yaml_ng::Value;
+
+use super::envfile;
+use super::finding::{Finding, Rank};
+use super::folder::Folder;
+use super::model::{Diagnostic, Member, ServiceType};
+use super::ports::{self, PortHint, PortSource};
+
+/// Compose file names, in the order compose itself prefers them.
+pub const COMPOSE_FILES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+
+/// A parsed compose file.
+#[derive(Debug, Clone, Default)]
+pub struct Stack {
+    /// The compose file name inside the folder.
+    pub file: String,
+    pub members: Vec<Member>,
+    /// Per member (same order as `members`): runtime port evidence for the member's build folder
+    /// (`command` flags and `PORT=` in `environment` as runtime config, container ports as compose
+    /// container ports).
+    pub member_hints: Vec<Vec<PortHint>>,
+    /// `KEY=value` pairs of every member's `environment` and `env_file`.
+    pub env_evidence: Vec<(String, String)>,
+}
+
+/// The compose analyzer.
+pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> {
+    let stack = parse(folder, diags)?;
+    let mut f = Finding::new(ServiceType::ComposeStack, Rank::Compose, 0.95);
+    f.indicator(&stack.file);
+    // The stack's port is the first published port; container ports of members are not reachable.
+    for m in &stack.members {
+        for p in &m.published {
+            f.ports
+                .push(PortHint::new(*p, PortSource::ComposeContainer));
+        }
+    }
+    f.env_evidence = stack.env_evidence;
+    f.members = stack.members;
+    Some(f)
+}
+
+/// Reads and parses the folder's compose file. `None` (with a diagnostic when a file exists) when
+/// there is no usable compose file.
+pub fn parse(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
+    let file = COMPOSE_FILES.iter().find(|n| folder.has(n))?;
+    let path = folder.rel_path(file);
+    let text = match folder.read(file) {
+        Ok(Some(t)) => t,
+        Ok(None) => return None,
+        Err(e) => {
+            diags.push(Diagnostic::new(path, e.to_string()));
+            return None;
+        }
+    };
+    let vars = folder
+        .read_opt(".env")
+        .map(|t| envfile::parse(&t))
+        .unwrap_or_default();
+    let text = envfile::interpolate(&text, &vars);
+    match parse_text(&text, &folder.rel, folder) {
+        Ok(mut stack) => {
+            stack.file = (*file).to_string();
+            Some(stack)
+        }
+        Err(msg) => {
+            diags.push(Diagnostic::new(path, msg));
+            None
+        }
+    }
+}
+
+/// Parses compose YAML text (already interpolated). `rel` is the compose folder's workspace-relative
+/// path, used to make build contexts workspace-relative; `folder` reads `env_file`s.
+fn parse_text(text: &str, rel: &str, folder: &Folder) -> Result<Stack, String> {
+    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let services = match doc.get("services") {
+        Some(Value::Mapping(m)) => m,
+        Some(_) => return Err("`services` is not a mapping".to_string()),
+        None => return Err("no `services` section".to_string()),
+    };
+    let mut stack = Stack::default();
+    for (k, v) in services {
+        let Some(name) = scalar(k) else { continue };
+        let mut m = Member {
+            name: name.clone(),
+            ..Member::default()
+        };
+        let mut hints = Vec::new();
+        m.image = v.get("image").and_then(scalar);
+        m.build = v.get("build").and_then(|b| build_context(b, rel));
+        if let Some(Value::Sequence(ps)) = v.get("ports") {
+            for p in ps {
+                if let Some((container, published)) = port_entry(p) {
+                    push_unique(&mut m.ports, container);
+                    if let Some(h) = published {
+                        push_unique(&mut m.published, h);
+                    }
+                }
+            }
+        }
+        if let Some(Value::Sequence(es)) = v.get("expose") {
+            for e in es {
+                if let Some(p) = scalar(e).and_then(|s| first_port(&s)) {
+                    push_unique(&mut m.ports, p);
+                }
+            }
+        }
+        match v.get("depends_on") {
+            Some(Value::Sequence(ds)) => {
+                for d in ds.iter().filter_map(scalar) {
+                    m.conditions
+                        .insert(d.clone(), "service_started".to_string());
+                    push_unique(&mut m.depends_on, d);
+                }
+            }
+            Some(Value::Mapping(ds)) => {
+                for (d, spec) in ds {
+                    let Some(d) = scalar(d) else { continue };
+                    let cond = spec
+                        .get("condition")
+                        .and_then(scalar)
+                        .unwrap_or_else(|| "service_started".to_string());
+                    m.conditions.insert(d.clone(), cond);
+                    push_unique(&mut m.depends_on, d);
+                }
+            }
+            _ => {}
+        }
+        m.healthcheck = match v.get("healthcheck") {
+            Some(Value::Mapping(h)) => !h
+                .get("disable")
+                .is_some_and(|d| matches!(d, Value::Bool(true))),
+            _ => false,
+        };
+        if let Some(cmd) = v.get("command").and_then(command_text)
+            && let Some(p) = ports::from_command(&cmd)
+        {
+            hints.push(PortHint::new(p, PortSource::RuntimeConfig));
+        }
+        let mut env = environment(v.get("environment"));
+        if let Some(files) = v.get("env_file") {
+            for f in env_files(files) {
+                if let Some(t) = folder.read_opt(&f) {
+                    env.extend(envfile::parse(&t));
+                }
+            }
+        }
+        for (k, val) in &env {
+            if k == "PORT"
+                && let Some(p) = ports::parse_port(val)
+            {
+                hints.push(PortHint::new(p, PortSource::RuntimeConfig));
+            }
+            stack.env_evidence.push((k.clone(), val.clone()));
+        }
+        for p in &m.ports {
+            hints.push(PortHint::new(*p, PortSource::ComposeContainer));
+        }
+        stack.members.push(m);
+        stack.member_hints.push(hints);
+    }
+    Ok(stack)
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+/// A scalar YAML value as text (strings, numbers, booleans).
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Tagged(t) => scalar(&t.value),
+        _ => None,
+    }
+}
+
+fn command_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Sequence(parts) => Some(
+            parts
+                .iter()
+                .filter_map(scalar)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        other => scalar(other),
+    }
+}
+
+/// `environment` as a list (`KEY=value`, `KEY`) or a map.
+fn environment(v: Option<&Value>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    match v {
+        Some(Value::Sequence(items)) => {
+            for s in items.iter().filter_map(scalar) {
+                match s.split_once('=') {
+                    Some((k, val)) => out.insert(k.trim().to_string(), val.to_string()),
+                    None => out.insert(s.trim().to_string(), String::new()),
+                };
+            }
+        }
+        Some(Value::Mapping(m)) => {
+            for (k, val) in m {
+                if let Some(k) = scalar(k) {
+                    out.insert(k, scalar(val).unwrap_or_default());
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `env_file` as a string, a list of strings, or a list of `{path: ...}`.
+fn env_files(v: &Value) -> Vec<String> {
+    let one = |x: &Value| match x {
+        Value::Mapping(_) => x.get("path").and_then(scalar),
+        other => scalar(other),
+    };
+    let raw: Vec<String> = match v {
+        Value::Sequence(items) => items.iter().filter_map(one).collect(),
+        other => one(other).into_iter().collect(),
+    };
+    raw.into_iter()
+        .map(|p| p.trim_start_matches("./").to_string())
+        .collect()
+}
+
+/// The build context of `build: ./api` or `build: {context: ./api}`, made workspace-relative.
+fn build_context(v: &Value, rel: &str) -> Option<String> {
+    let ctx = match v {
+        Value::Mapping(_) => v
+            .get("context")
+            .and_then(scalar)
+            .unwrap_or_else(|| ".".to_string()),
+        other => scalar(other)?,
+    };
+    if ctx.contains("://") || ctx.starts_with("git@") {
+        return None;
+    }
+    join_rel(rel, &ctx)
+}
+
+/// Joins a workspace-relative folder and a relative path, resolving `.` and `..`; `None` when the
+/// result leaves the workspace or the path is absolute.
+pub fn join_rel(base: &str, inner: &str) -> Option<String> {
+    if inner.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = if base == "." {
+        Vec::new()
+    } else {
+        base.split('/').collect()
+    };
+    for c in inner.split(['/', '\\']) {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        Some(".".to_string())
+    } else {
+        Some(parts.join("/"))
+    }
+}
+
+/// The first port of `8000` or `8000-8010` (with an optional `/proto`).
+fn first_port(s: &str) -> Option<u16> {
+    let s = s.split('/').next().unwrap_or(s);
+    ports::parse_port(s.split('-').next().unwrap_or(s))
+}
+
+/// One `ports` entry: (container port, published host port).
+fn port_entry(v: &Value) -> Option<(u16, Option<u16>)> {
+    if let Value::Mapping(_) = v {
+        let target = v
+            .get("target")
+            .and_then(scalar)
+            .and_then(|s| first_port(&s))?;
+        let published = v
+            .get("published")
+            .and_then(scalar)
+            .and_then(|s| first_port(&s));
+        return Some((target, published));
+    }
+    let s = scalar(v)?;
+    let s = s.split('/').next().unwrap_or(&s).trim().to_string();
+    // Strip a bracketed IPv6 host: "[::1]:8080:80".
+    let s = match s.rfind(']') {
+        Some(i) => s[i + 1..].trim_start_matches(':').to_string(),
+        None => s,
+    };
+    let parts: Vec<&str> = s.split(':').collect();
+    let container = first_port(parts.last()?)?;
+    let published = if parts.len() >= 2 {
+        first_port(parts[parts.len() - 2])
+    } else {
+        None
+    };
+    Some((container, published))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(text: &str, rel: &str) -> Result<Stack, String> {
+        let f = Folder::new("/nonexistent", rel);
+        parse_text(text, rel, &f)
+    }
+
+    #[test]
+    fn members_ports_depends_and_builds() {
+        let s = stack(
+            r#"
+services:
+  api:
+    build: ./api
+    ports: ["8080:80", "127.0.0.1:9000:9001/tcp", "3000", "7000-7002:7000-7002"]
+    depends_on:
+      db: {condition: service_healthy}
+    environment:
+      - DATABASE_URL=postgres://u:p@db:5432/app
+      - PORT=4000
+    command: ["node", "server.js", "--port", "4100"]
+  db:
+    image: postgres:16
+    expose: ["5432"]
+    healthcheck: {test: ["CMD", "pg_isready"]}
+  web:
+    build: {context: ../web, dockerfile: Dockerfile.prod}
+    ports: [{target: 80, published: "8081"}]
+    depends_on: [api]
+"#,
+            "stack",
+        )
+        .unwrap();
+        let api = &s.members[0];
+        assert_eq!(api.build.as_deref(), Some("stack/api"));
+        assert_eq!(api.ports, vec![80, 9001, 3000, 7000]);
+        assert_eq!(api.published, vec![8080, 9000, 7000]);
+        assert_eq!(api.depends_on, vec!["db"]);
+        assert_eq!(api.conditions["db"], "service_healthy");
+        assert_eq!(s.members[1].image.as_deref(), Some("postgres:16"));
+        assert!(s.members[1].healthcheck);
+        assert_eq!(s.members[1].ports, vec![5432]);
+        assert_eq!(s.members[2].build.as_deref(), Some("web"));
+        assert_eq!(s.members[2].published, vec![8081]);
+        assert_eq!(s.members[2].conditions["api"], "service_started");
+        assert_eq!(ports::resolve(&s.member_hints[0]), Some(4100));
+        assert!(
+            s.env_evidence
+                .contains(&("DATABASE_URL".into(), "postgres://u:p@db:5432/app".into()))
+        );
+    }
+
+    #[test]
+    fn malformed_files_are_errors() {
+        assert!(stack("services: [a, b", ".").unwrap_err().contains("line"));
+        assert!(stack("version: '3'\n", ".").is_err());
+        assert!(stack("services: 3\n", ".").is_err());
+    }
+
+    #[test]
+    fn joins_relative_paths() {
+        assert_eq!(join_rel(".", "./api").as_deref(), Some("api"));
+        assert_eq!(join_rel("a/b", "../c").as_deref(), Some("a/c"));
+        assert_eq!(join_rel("a", "..").as_deref(), Some("."));
+        assert_eq!(join_rel("a", "../.."), None);
+        assert_eq!(join_rel("a", "/abs"), None);
+    }
 }

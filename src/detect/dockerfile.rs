@@ -1,7 +1,455 @@
-//! Placeholder: the analyzer of this ecosystem is being written.
+//! `Dockerfile` / `Containerfile`: a folder with one that parses is `containerized`.
+//!
+//! The parser handles parser directives (`# escape=`), comments, line continuations, heredocs
+//! (skipped), case-insensitive instruction names and multi-stage builds (only the final stage's
+//! `EXPOSE`, `ENV`, `CMD`, `ENTRYPOINT` and `HEALTHCHECK` count). A file with an unknown instruction or
+//! without `FROM` does not parse: a diagnostic, no finding.
 
-use super::{Diagnostic, Finding, Folder};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
-pub fn analyze(_folder: &Folder, _diags: &mut Vec<Diagnostic>) -> Option<Finding> {
-    None
+use regex::Regex;
+
+use super::envfile;
+use super::finding::{Finding, Rank};
+use super::folder::Folder;
+use super::model::{Diagnostic, ServiceType};
+use super::ports::{self, PortHint, PortSource};
+
+/// The file names that are signals, preferred first.
+pub const DOCKERFILES: [&str; 2] = ["Dockerfile", "Containerfile"];
+
+const KNOWN: [&str; 18] = [
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "MAINTAINER",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
+];
+
+/// What a Dockerfile says about the service it builds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    /// Base images of every stage, in order.
+    pub images: Vec<String>,
+    /// Final stage `EXPOSE` ports, in order.
+    pub expose: Vec<u16>,
+    /// Final stage `ENV` pairs, in order.
+    pub env: Vec<(String, String)>,
+    pub entrypoint: Option<String>,
+    pub cmd: Option<String>,
+    /// The final stage's `HEALTHCHECK CMD ...` text.
+    pub healthcheck: Option<String>,
+}
+
+impl Parsed {
+    /// `ENTRYPOINT` and `CMD` joined, as the container would start.
+    pub fn start_command(&self) -> Option<String> {
+        match (&self.entrypoint, &self.cmd) {
+            (Some(e), Some(c)) => Some(format!("{e} {c}")),
+            (Some(e), None) => Some(e.clone()),
+            (None, Some(c)) => Some(c.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The Dockerfile analyzer.
+pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> {
+    let name = DOCKERFILES.iter().find(|n| folder.has(n))?;
+    let path = folder.rel_path(name);
+    let text = match folder.read(name) {
+        Ok(Some(t)) => t,
+        Ok(None) => return None,
+        Err(e) => {
+            diags.push(Diagnostic::new(path, e.to_string()));
+            return None;
+        }
+    };
+    let parsed = match parse(&text) {
+        Ok(p) => p,
+        Err(msg) => {
+            diags.push(Diagnostic::new(path, msg));
+            return None;
+        }
+    };
+    let mut f = Finding::new(ServiceType::Containerized, Rank::Dockerfile, 0.9);
+    f.indicator(name);
+    f.dockerfile = Some((*name).to_string());
+    for img in &parsed.images {
+        if let Some(t) = runtime_of_image(img) {
+            f.tech(t);
+        }
+    }
+    f.start_command = parsed.start_command();
+    if let Some(p) = f.start_command.as_deref().and_then(ports::from_command) {
+        f.ports.push(PortHint::new(p, PortSource::RuntimeConfig));
+    }
+    for (k, v) in &parsed.env {
+        if k == "PORT"
+            && let Some(p) = ports::parse_port(v)
+        {
+            f.ports.push(PortHint::new(p, PortSource::DockerfileEnv));
+        }
+        f.env_evidence.push((k.clone(), v.clone()));
+    }
+    for p in &parsed.expose {
+        f.ports.push(PortHint::new(*p, PortSource::Expose));
+    }
+    f.health_path = parsed.healthcheck.as_deref().and_then(health_path);
+    Some(f)
+}
+
+/// Parses Dockerfile text.
+pub fn parse(text: &str) -> Result<Parsed, String> {
+    let mut escape = '\\';
+    let mut lines = text.lines().enumerate().peekable();
+    // Parser directives: leading `# key=value` comments.
+    while let Some((_, l)) = lines.peek() {
+        let t = l.trim();
+        let Some(d) = t.strip_prefix('#') else { break };
+        let Some((k, v)) = d.split_once('=') else {
+            break;
+        };
+        let k = k.trim().to_ascii_lowercase();
+        if k == "escape" {
+            match v.trim() {
+                "`" => escape = '`',
+                "\\" => escape = '\\',
+                other => return Err(format!("invalid escape directive `{other}` at line 1")),
+            }
+        } else if k != "syntax" && k != "check" {
+            break;
+        }
+        lines.next();
+    }
+
+    let mut out = Parsed::default();
+    let mut args: BTreeMap<String, String> = BTreeMap::new();
+    let mut stage_vars: BTreeMap<String, String> = BTreeMap::new();
+    let mut from_seen = false;
+    while let Some((idx, raw)) = lines.next() {
+        let t = raw.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        // Join continuation lines; comment lines inside a continuation are dropped.
+        let mut logical = String::new();
+        let mut cur = raw.trim_end().to_string();
+        loop {
+            let ends = cur.ends_with(escape);
+            if ends {
+                cur.pop();
+                logical.push_str(&cur);
+                logical.push(' ');
+                let mut next = None;
+                for (_, l) in lines.by_ref() {
+                    let lt = l.trim();
+                    if lt.starts_with('#') {
+                        continue;
+                    }
+                    next = Some(l.trim_end().to_string());
+                    break;
+                }
+                match next {
+                    Some(n) => cur = n,
+                    None => break,
+                }
+            } else {
+                logical.push_str(&cur);
+                break;
+            }
+        }
+        let line_no = idx + 1;
+        let logical = logical.trim();
+        let (word, rest) = match logical.split_once(char::is_whitespace) {
+            Some((w, r)) => (w, r.trim()),
+            None => (logical, ""),
+        };
+        let instr = word.to_ascii_uppercase();
+        if !KNOWN.contains(&instr.as_str()) {
+            return Err(format!("unknown instruction `{word}` at line {line_no}"));
+        }
+        // Heredocs (`RUN <<EOF`): skip their bodies.
+        for marker in heredoc_markers(rest) {
+            for (_, l) in lines.by_ref() {
+                if l.trim() == marker {
+                    break;
+                }
+            }
+        }
+        match instr.as_str() {
+            "FROM" => {
+                from_seen = true;
+                let image = rest
+                    .split_whitespace()
+                    .find(|w| !w.starts_with("--"))
+                    .unwrap_or("");
+                out.images.push(envfile::interpolate(image, &args));
+                out.expose.clear();
+                out.env.clear();
+                out.entrypoint = None;
+                out.cmd = None;
+                out.healthcheck = None;
+                stage_vars = args.clone();
+            }
+            "ARG" => {
+                for a in rest.split_whitespace() {
+                    let (k, v) = a.split_once('=').unwrap_or((a, ""));
+                    let v = unquote(v);
+                    if from_seen {
+                        stage_vars.insert(k.to_string(), v);
+                    } else {
+                        args.insert(k.to_string(), v);
+                    }
+                }
+            }
+            "ENV" => {
+                for (k, v) in env_pairs(rest) {
+                    let v = envfile::interpolate(&v, &stage_vars);
+                    stage_vars.insert(k.clone(), v.clone());
+                    out.env.retain(|(x, _)| *x != k);
+                    out.env.push((k, v));
+                }
+            }
+            "EXPOSE" => {
+                for w in rest.split_whitespace() {
+                    let w = envfile::interpolate(w, &stage_vars);
+                    let w = w.split('/').next().unwrap_or("");
+                    if let Some(p) = ports::parse_port(w.split('-').next().unwrap_or(w))
+                        && !out.expose.contains(&p)
+                    {
+                        out.expose.push(p);
+                    }
+                }
+            }
+            "CMD" => out.cmd = Some(command_form(rest)),
+            "ENTRYPOINT" => out.entrypoint = Some(command_form(rest)),
+            "HEALTHCHECK" => {
+                out.healthcheck = if rest.eq_ignore_ascii_case("none") {
+                    None
+                } else {
+                    let upper = rest.to_ascii_uppercase();
+                    upper
+                        .find("CMD")
+                        .map(|i| command_form(rest[i + 3..].trim()))
+                };
+            }
+            _ => {}
+        }
+    }
+    if !from_seen {
+        return Err("no FROM instruction".to_string());
+    }
+    Ok(out)
+}
+
+fn heredoc_markers(rest: &str) -> Vec<String> {
+    static RE: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r#"<<-?\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?"#).ok());
+    let Some(re) = RE.as_ref() else {
+        return Vec::new();
+    };
+    re.captures_iter(rest)
+        .filter_map(|c| c.get(1).map(|m| m.as_str().to_string()))
+        .collect()
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    for q in ['"', '\''] {
+        if let Some(inner) = v.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
+            return inner.to_string();
+        }
+    }
+    v.to_string()
+}
+
+/// `ENV A=1 B="two words"` or the legacy `ENV A 1`.
+fn env_pairs(rest: &str) -> Vec<(String, String)> {
+    let first = rest.split_whitespace().next().unwrap_or("");
+    if !first.contains('=') {
+        let (k, v) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        return if k.is_empty() {
+            Vec::new()
+        } else {
+            vec![(k.to_string(), unquote(v))]
+        };
+    }
+    // Split on whitespace outside quotes.
+    let mut out = Vec::new();
+    let mut tok = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = rest.chars().peekable();
+    let mut tokens = Vec::new();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (_, '\\') => {
+                if let Some(n) = chars.next() {
+                    tok.push(n);
+                }
+            }
+            (None, c) if c.is_whitespace() => {
+                if !tok.is_empty() {
+                    tokens.push(std::mem::take(&mut tok));
+                }
+            }
+            (_, c) => tok.push(c),
+        }
+    }
+    if !tok.is_empty() {
+        tokens.push(tok);
+    }
+    for t in tokens {
+        if let Some((k, v)) = t.split_once('=')
+            && !k.is_empty()
+        {
+            out.push((k.to_string(), v.to_string()));
+        }
+    }
+    out
+}
+
+/// The exec form (`["node", "server.js"]`) joined with spaces, or the shell form as written.
+fn command_form(rest: &str) -> String {
+    if rest.starts_with('[')
+        && let Ok(parts) = serde_json::from_str::<Vec<String>>(rest)
+    {
+        return parts.join(" ");
+    }
+    rest.to_string()
+}
+
+/// The URL path probed by a health check command (`curl -f http://localhost:8080/healthz`).
+pub fn health_path(cmd: &str) -> Option<String> {
+    static RE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+        [
+            r#"https?://[^/\s"'\]]+(/[^\s"'\],;|&)]*)"#,
+            r#"(?:localhost|127\.0\.0\.1|0\.0\.0\.0)(?::\d+)?(/[^\s"'\],;|&)]*)"#,
+        ]
+        .iter()
+        .filter_map(|r| Regex::new(r).ok())
+        .collect()
+    });
+    RE.iter().find_map(|re| {
+        re.captures(cmd).and_then(|c| c.get(1)).map(|m| {
+            let p = m.as_str();
+            p.split(['?', '#']).next().unwrap_or(p).to_string()
+        })
+    })
+}
+
+/// The runtime a base image provides (`node:20-alpine` gives `node`), when it is a known one.
+pub fn runtime_of_image(image: &str) -> Option<&'static str> {
+    let lower = image.to_ascii_lowercase();
+    let repo = lower.split('@').next().unwrap_or(&lower);
+    // Drop the tag (a colon after the last slash).
+    let repo = match (repo.rfind(':'), repo.rfind('/')) {
+        (Some(c), Some(s)) if c > s => &repo[..c],
+        (Some(c), None) => &repo[..c],
+        _ => repo,
+    };
+    let last = repo.rsplit('/').next().unwrap_or(repo);
+    if repo.contains("dotnet") {
+        return Some("dotnet");
+    }
+    if repo.starts_with("denoland/") || last == "deno" {
+        return Some("deno");
+    }
+    let starts = |p: &str| last == p || last.starts_with(&format!("{p}-"));
+    Some(match () {
+        _ if starts("node") => "node",
+        _ if starts("python") || starts("pypy") => "python",
+        _ if starts("golang") || last == "go" => "go",
+        _ if starts("rust") => "rust",
+        _ if [
+            "openjdk",
+            "eclipse-temurin",
+            "amazoncorretto",
+            "maven",
+            "gradle",
+        ]
+        .iter()
+        .any(|p| starts(p)) =>
+        {
+            "java"
+        }
+        _ if starts("ruby") => "ruby",
+        _ if starts("php") || last == "composer" => "php",
+        _ if starts("elixir") => "elixir",
+        _ if starts("nginx") => "nginx",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_stage_final_stage_counts() {
+        let p = parse(
+            "# syntax=docker/dockerfile:1\nARG NODE=20\nFROM node:${NODE} AS build\nEXPOSE 9999\n\
+             RUN <<EOF\nnot an instruction\nEOF\nENV PORT=1111\n\
+             from gcr.io/distroless/nodejs20 \nenv PORT=4000 \\\n  # comment\n  API_URL=\"http://api:80\"\n\
+             expose 4000/tcp 4001\nHEALTHCHECK --interval=5s CMD wget -qO- http://localhost:4000/healthz || exit 1\n\
+             ENTRYPOINT [\"node\"]\nCMD [\"server.js\", \"--port\", \"4002\"]\n",
+        )
+        .unwrap();
+        assert_eq!(p.images, vec!["node:20", "gcr.io/distroless/nodejs20"]);
+        assert_eq!(p.expose, vec![4000, 4001]);
+        assert_eq!(
+            p.env,
+            vec![
+                ("PORT".to_string(), "4000".to_string()),
+                ("API_URL".to_string(), "http://api:80".to_string())
+            ]
+        );
+        assert_eq!(
+            p.start_command().as_deref(),
+            Some("node server.js --port 4002")
+        );
+        assert_eq!(
+            health_path(p.healthcheck.as_deref().unwrap()).as_deref(),
+            Some("/healthz")
+        );
+    }
+
+    #[test]
+    fn invalid_files() {
+        assert!(parse("RUN echo hi\n").unwrap_err().contains("no FROM"));
+        assert!(parse("FROM x\nFOO bar\n").unwrap_err().contains("line 2"));
+        assert!(parse("# escape=`\nFROM x\nRUN a `\n b\n").is_ok());
+        assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn legacy_env_and_images() {
+        let p = parse("FROM python:3.12-slim\nENV PORT 8000\n").unwrap();
+        assert_eq!(p.env, vec![("PORT".to_string(), "8000".to_string())]);
+        assert_eq!(runtime_of_image("python:3.12-slim"), Some("python"));
+        assert_eq!(runtime_of_image("golang:1.22"), Some("go"));
+        assert_eq!(
+            runtime_of_image("mcr.microsoft.com/dotnet/aspnet:8.0"),
+            Some("dotnet")
+        );
+        assert_eq!(runtime_of_image("eclipse-temurin:21"), Some("java"));
+        assert_eq!(runtime_of_image("localhost:5000/node"), Some("node"));
+        assert_eq!(runtime_of_image("alpine"), None);
+    }
 }

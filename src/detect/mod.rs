@@ -5,11 +5,16 @@
 //! at each folder and may return a [`Finding`]; the core combines findings into services (precedence,
 //! confidence, names), resolves dependencies ([`deps`]) and orders them into waves ([`order`]).
 
+pub mod combine;
+pub mod deps;
 pub mod envfile;
 pub mod finding;
 pub mod folder;
 pub mod model;
+pub mod names;
+pub mod order;
 pub mod ports;
+pub mod walker;
 
 pub mod compose;
 pub mod deno;
@@ -27,6 +32,10 @@ pub mod rust;
 pub mod static_site;
 pub mod terraform;
 
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use combine::{Draft, FolderResult, analyze_folder};
 pub use finding::{Finding, Rank};
 pub use folder::Folder;
 pub use model::{
@@ -55,3 +64,237 @@ pub const ANALYZERS: &[Analyzer] = &[
     nginx::analyze,
     terraform::analyze,
 ];
+
+/// How to detect.
+#[derive(Debug, Clone)]
+pub struct DetectOptions {
+    /// Size cap for every manifest or source file read ([`folder::DEFAULT_READ_CAP`] by default).
+    pub read_cap: u64,
+    /// Deepest folder level walked below the root (`None`: no limit).
+    pub max_depth: Option<usize>,
+    /// Threads for the walk and the analysis (`0`: chosen from the available CPUs).
+    pub threads: usize,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        DetectOptions {
+            read_cap: folder::DEFAULT_READ_CAP,
+            max_depth: None,
+            threads: 0,
+        }
+    }
+}
+
+/// Why detection could not run at all (everything else is a [`Diagnostic`]).
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error("{0}: no such folder")]
+    NotFound(PathBuf),
+    #[error("{0}: is not a folder")]
+    NotAFolder(PathBuf),
+    #[error("{path}: cannot be opened: {message}")]
+    Unreadable { path: PathBuf, message: String },
+}
+
+/// Detects the topology of the workspace at `root`.
+pub fn detect(root: &Path, opts: &DetectOptions) -> Result<Topology, DetectError> {
+    let root = canonical_root(root)?;
+    let walk_opts = walker::WalkOptions {
+        cap: opts.read_cap,
+        max_depth: opts.max_depth,
+        threads: opts.threads,
+        follow_links: false,
+    };
+    let (folders, walk_diags) = walker::walk_with(&root, &walk_opts);
+    let results = analyze_all(&folders, opts.threads);
+    Ok(assemble(&root, &results, &walk_diags))
+}
+
+/// The canonical absolute path of a workspace root, or why it cannot be one.
+pub fn canonical_root(root: &Path) -> Result<PathBuf, DetectError> {
+    let meta = match std::fs::metadata(root) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(DetectError::NotFound(root.to_path_buf()));
+        }
+        Err(e) => {
+            return Err(DetectError::Unreadable {
+                path: root.to_path_buf(),
+                message: e.to_string(),
+            });
+        }
+    };
+    if !meta.is_dir() {
+        return Err(DetectError::NotAFolder(root.to_path_buf()));
+    }
+    std::fs::canonicalize(root).map_err(|e| DetectError::Unreadable {
+        path: root.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Runs [`analyze_folder`] on every folder, in parallel; results keep the folders' order.
+pub fn analyze_all(folders: &[Folder], threads: usize) -> Vec<FolderResult> {
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    }
+    .min(folders.len().max(1));
+    if threads <= 1 {
+        return folders.iter().map(analyze_folder).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut parts: Vec<Vec<(usize, FolderResult)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut local = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(f) = folders.get(i) else { break };
+                        local.push((i, analyze_folder(f)));
+                    }
+                    local
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut all: Vec<(usize, FolderResult)> = parts.drain(..).flatten().collect();
+    if all.len() < folders.len() {
+        // A worker panicked: analyze what it lost here, so the result stays complete.
+        let done: std::collections::BTreeSet<usize> = all.iter().map(|(i, _)| *i).collect();
+        for (i, f) in folders.iter().enumerate() {
+            if !done.contains(&i) {
+                all.push((i, analyze_folder(f)));
+            }
+        }
+    }
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Assembles the topology from per-folder results (any order): names, stacks, dependencies,
+/// deployment order, sorted services and diagnostics. `workspace` is the canonical root;
+/// `extra` holds diagnostics from elsewhere (the walk).
+pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]) -> Topology {
+    let mut diagnostics: Vec<Diagnostic> = extra.to_vec();
+    let mut drafts: Vec<(&FolderResult, Draft)> = Vec::new();
+    for r in results {
+        diagnostics.extend(r.diagnostics.iter().cloned());
+        if let Some(d) = &r.service {
+            drafts.push((r, d.clone()));
+        }
+    }
+    drafts.sort_by(|a, b| path_key(&a.0.rel).cmp(&path_key(&b.0.rel)));
+    let workspace_name = workspace.file_name().map_or_else(
+        || "workspace".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+
+    // Names.
+    let pairs: Vec<(String, String)> = drafts
+        .iter()
+        .map(|(r, _)| {
+            let parent = if r.rel == "." {
+                String::new()
+            } else {
+                let (p, _) = walker::split_rel(&r.rel);
+                if p == "." {
+                    workspace_name.clone()
+                } else {
+                    walker::split_rel(p).1.to_string()
+                }
+            };
+            (r.folder_name.clone(), parent)
+        })
+        .collect();
+    for ((_, d), name) in drafts.iter_mut().zip(names::assign(&pairs)) {
+        d.service.name = name;
+    }
+
+    // Stacks: build contexts of members belong to their stack.
+    let index_of = |drafts: &[(&FolderResult, Draft)], path: &str| {
+        drafts.iter().position(|(_, d)| d.service.path == path)
+    };
+    for si in 0..drafts.len() {
+        if drafts[si].1.service.kind != ServiceType::ComposeStack {
+            continue;
+        }
+        let stack_name = drafts[si].1.service.name.clone();
+        let stack_path = drafts[si].1.service.path.clone();
+        let members = drafts[si].1.service.members.clone();
+        let member_hints = drafts[si].1.member_hints.clone();
+        for (mi, m) in members.iter().enumerate() {
+            let Some(b) = m.build.as_deref() else {
+                continue;
+            };
+            if b == stack_path {
+                continue;
+            }
+            let Some(fi) = index_of(&drafts, b) else {
+                continue;
+            };
+            let folder = &mut drafts[fi].1;
+            if folder.service.stack.is_some() || folder.service.kind == ServiceType::ComposeStack {
+                continue;
+            }
+            folder.service.stack = Some(stack_name.clone());
+            folder.service.deployable = false;
+            if let Some(h) = member_hints.get(mi) {
+                folder.hints.extend(h.iter().copied());
+                let hints = folder.hints.clone();
+                combine::apply_ports(&mut folder.service, &hints);
+            }
+            let langs: Vec<String> = folder
+                .service
+                .technologies
+                .first()
+                .cloned()
+                .into_iter()
+                .collect();
+            let stack = &mut drafts[si].1.service;
+            for t in langs {
+                if !stack.technologies.contains(&t) {
+                    stack.technologies.push(t);
+                }
+            }
+        }
+    }
+
+    // Dependencies and order.
+    let mut services: Vec<Service> = drafts.iter().map(|(_, d)| d.service.clone()).collect();
+    let evidence: Vec<deps::Evidence<'_>> = drafts
+        .iter()
+        .map(|(_, d)| deps::Evidence {
+            env: &d.env_evidence,
+            code_hosts: &d.code_hosts,
+            proxy_targets: &d.proxy_targets,
+        })
+        .collect();
+    let edges = deps::resolve(&mut services, &evidence);
+    let (deployment_order, order_diags) = order::waves(&services, &edges);
+    diagnostics.extend(order_diags);
+    diagnostics.sort();
+    diagnostics.dedup();
+    Topology {
+        workspace: workspace.to_string_lossy().into_owned(),
+        services,
+        deployment_order,
+        diagnostics,
+    }
+}
+
+/// Sort key of a workspace-relative path: the root first, then component by component.
+fn path_key(rel: &str) -> Vec<&str> {
+    if rel == "." {
+        Vec::new()
+    } else {
+        rel.split('/').collect()
+    }
+}

@@ -1,0 +1,8 @@
+variable "environment" {
+  type    = string
+  default = "development"
+}
+
+output "environment" {
+  value = var.environment
+}
