@@ -31,7 +31,7 @@ pub const STOP_TIMEOUT_S: i32 = 3;
 /// How long `up` waits for a service to be running (and healthy where the image has a check).
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a started container must keep running to count as started.
-const SETTLE: Duration = Duration::from_millis(1500);
+const SETTLE: Duration = Duration::from_millis(500);
 /// How long `up` waits for a service's port to answer before going on.
 const LISTEN_WAIT: Duration = Duration::from_secs(15);
 /// Triggered-by of automatic actions (health checks).
@@ -702,12 +702,10 @@ impl Deployer {
             step: Step::Build,
             detail: image.to_string(),
         });
-        let labels = vec![
-            (runtime::LABEL_MANAGED.to_string(), "true".to_string()),
-            (runtime::LABEL_WORKSPACE.to_string(), self.ws_id()),
-            (runtime::LABEL_SERVICE.to_string(), name.clone()),
-            (runtime::LABEL_HASH.to_string(), hash.to_string()),
-        ];
+        // no build labels: each would add a build step (an intermediate container) to every
+        // build; the tag `kyozo/<workspace>-<service>:<hash>` identifies the image
+        let labels: Vec<(String, String)> = Vec::new();
+        let _ = hash;
         let dockerfile = plan
             .dockerfile_name
             .clone()
@@ -1586,7 +1584,7 @@ impl Deployer {
         Ok(out)
     }
 
-    /// Checks one service; `None` when it is not deployed.
+    /// Checks one service; `None` when it is not deployed or was stopped on purpose.
     pub async fn check_service_health(
         &self,
         svc: &Service,
@@ -1595,8 +1593,12 @@ impl Deployer {
         if cs.is_empty() {
             return Ok(None);
         }
-        let probe = self.probe(svc, &cs).await?;
         let mut rec = self.record(svc).await?;
+        if rec.status == "stopped" && !cs.iter().any(ContainerInfo::running) {
+            // stopped on purpose: nothing to judge
+            return Ok(None);
+        }
+        let probe = self.probe(svc, &cs).await?;
         let previous = Health::parse(&rec.health);
         rec.health = probe.0.as_str().into();
         rec.last_health_check_ms = Some(store::now_ms());
