@@ -266,6 +266,11 @@ impl Deployer {
         &self.inner.engine
     }
 
+    /// The history store this deployer records into.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.inner.store
+    }
+
     pub fn workspace(&self) -> &Workspace {
         &self.inner.workspace
     }
