@@ -5,6 +5,7 @@
 //! [`Command`]s, which the workers in [`workers`] run, sending their results back as messages. The
 //! screen is drawn from the state by [`crate::ui::render`], only when `update` marked it dirty.
 
+pub mod engine;
 pub mod keymap;
 pub mod logs;
 pub mod msg;

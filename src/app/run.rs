@@ -35,6 +35,7 @@ pub enum RunError {
 /// Everything the cockpit needs to start.
 pub struct Options {
     pub workspace: PathBuf,
+    pub config: crate::config::Config,
     pub state: State,
     /// The history store, or why it is not available.
     pub store: Result<Arc<StoreHandle>, String>,
@@ -98,6 +99,7 @@ pub fn run(opts: Options) -> Result<(), RunError> {
 async fn run_async(opts: Options) -> Result<(), RunError> {
     let Options {
         workspace,
+        config,
         mut state,
         store,
     } = opts;
@@ -105,7 +107,7 @@ async fn run_async(opts: Options) -> Result<(), RunError> {
     if let Ok(h) = &store {
         let _ = tx.send(Msg::AutoDeployLoaded(h.workspace.auto_deploy));
     }
-    let mut workers = Workers::new(tx.clone(), workspace, store);
+    let mut workers = Workers::new(tx.clone(), workspace, config, store);
 
     install_panic_hook();
     let mut terminal = setup_terminal(state.mouse)?;

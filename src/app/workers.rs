@@ -4,10 +4,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::engine::{EngineWorker, SharedTopology};
 use super::msg::{Command, EventRow, Msg};
 use crate::detect::{self, DetectOptions, FolderResult, walker};
 use crate::store::Store;
@@ -123,20 +124,37 @@ pub struct Workers {
     cache: Arc<Mutex<DetectCache>>,
     watcher: Option<super::watch::FolderWatcher>,
     store: Result<Arc<StoreHandle>, String>,
+    topology: SharedTopology,
+    engine: EngineWorker,
 }
 
 impl Workers {
+    /// Starts the engine worker too (it connects in the background).
     pub fn new(
         tx: UnboundedSender<Msg>,
         root: PathBuf,
+        config: crate::config::Config,
         store: Result<Arc<StoreHandle>, String>,
     ) -> Workers {
+        let topology: SharedTopology = Arc::new(Mutex::new(None));
+        let engine = EngineWorker::start(
+            tx.clone(),
+            root.clone(),
+            config,
+            store
+                .as_ref()
+                .map(|h| Arc::clone(&h.store))
+                .map_err(Clone::clone),
+            Arc::clone(&topology),
+        );
         Workers {
             tx,
             root,
             cache: Arc::new(Mutex::new(DetectCache::default())),
             watcher: None,
             store,
+            topology,
+            engine,
         }
     }
 
@@ -146,17 +164,24 @@ impl Workers {
                 let tx = self.tx.clone();
                 let root = self.root.clone();
                 let cache = Arc::clone(&self.cache);
+                let shared = Arc::clone(&self.topology);
+                let refresh = self.engine.refresher();
                 tokio::task::spawn_blocking(move || {
                     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
                     match run_detect(&root, folders.as_deref(), &mut cache) {
-                        Ok(d) => send(
-                            &tx,
-                            Msg::Detected {
-                                topology: Box::new(d.topology),
-                                folders: d.folders,
-                                changed: d.analysed,
-                            },
-                        ),
+                        Ok(d) => {
+                            *shared.lock().unwrap_or_else(|p| p.into_inner()) =
+                                Some(Arc::new(d.topology.clone()));
+                            let _ = refresh.send(());
+                            send(
+                                &tx,
+                                Msg::Detected {
+                                    topology: Box::new(d.topology),
+                                    folders: d.folders,
+                                    changed: d.analysed,
+                                },
+                            );
+                        }
                         Err(e) => send(&tx, Msg::DetectFailed(e.to_string())),
                     }
                 });
@@ -240,17 +265,7 @@ impl Workers {
             Command::Engine { .. }
             | Command::Scale { .. }
             | Command::FollowLogs { .. }
-            | Command::LoadPlan { .. } => {
-                if let Command::LoadPlan { service } = cmd {
-                    send(
-                        &self.tx,
-                        Msg::Plan {
-                            service,
-                            result: Err("the engine planner is not available".into()),
-                        },
-                    );
-                }
-            }
+            | Command::LoadPlan { .. } => self.engine.run(cmd),
             Command::SetMouse(_) | Command::Quit => {}
         }
     }
@@ -334,15 +349,10 @@ pub fn save_logs(dir: &Path, service: &str, lines: &[String], now: SystemTime) -
     ))
 }
 
-/// Sleeps with a cap; used by reconnect loops.
-pub async fn backoff(attempt: u32) {
-    let secs = (1u64 << attempt.min(3)).min(5);
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn save_logs_never_overwrites() {

@@ -30,6 +30,7 @@ pub fn run(path: &Path, readonly: bool, store: &StoreArgs) -> color_eyre::Result
     }
     run_cockpit(Options {
         workspace: root,
+        config,
         state,
         store,
     })

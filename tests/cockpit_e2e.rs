@@ -1,0 +1,295 @@
+//! End-to-end: the real `kyozo` binary in a tmux pane on a fixture workspace, asserting on the
+//! rendered screen (`capture-pane -p`) with wait-until polling. Each test runs its own tmux server
+//! on a private socket, killed by a drop guard. No engine is used here: DOCKER_HOST points at a
+//! socket that does not exist, so the header must say the engine is unreachable.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+struct Tmux {
+    socket: String,
+    _home: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Starts `script` (a `sh -c` script) in a detached 120×40 session.
+    fn start(script: &str, home: tempfile::TempDir) -> Tmux {
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let socket = format!("kyozo-test-{}-{n}", std::process::id());
+        let t = Tmux {
+            socket,
+            _home: home,
+        };
+        let status = t
+            .cmd()
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                "-s",
+                "t",
+            ])
+            .arg(script)
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux new-session failed");
+        let _ = t
+            .cmd()
+            .args(["set-option", "-g", "escape-time", "0"])
+            .status();
+        let _ = t
+            .cmd()
+            .args(["set-option", "-g", "remain-on-exit", "on"])
+            .status();
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let st = self
+                .cmd()
+                .args(["send-keys", "-t", "t", k])
+                .status()
+                .unwrap();
+            assert!(st.success());
+            std::thread::sleep(Duration::from_millis(80));
+        }
+    }
+
+    fn literal(&self, text: &str) {
+        let st = self
+            .cmd()
+            .args(["send-keys", "-t", "t", "-l", text])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        std::thread::sleep(Duration::from_millis(80));
+    }
+
+    fn pane(&self, format: &str) -> String {
+        let out = self
+            .cmd()
+            .args(["display-message", "-p", "-t", "t", format])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Waits until `pred` holds for the screen, or fails with the last screen.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_text(&self, text: &str) -> String {
+        self.wait_for(text, |s| s.contains(text))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cockpit/harbor")
+}
+
+/// The environment every run gets: no user config, a private store, no engine.
+fn env(home: &Path) -> String {
+    format!(
+        "HOME={h} XDG_CONFIG_HOME={h}/config XDG_DATA_HOME={h}/data KYOZO_CONFIG={h}/none.toml \
+         KYOZO_DB={h}/kyozo.redb DOCKER_HOST=unix://{h}/no-docker.sock TERM=screen-256color",
+        h = home.display()
+    )
+}
+
+#[test]
+fn cockpit_shows_navigates_filters_helps_and_quits_cleanly() {
+    let home = tempfile::tempdir().unwrap();
+    let script = format!(
+        "env {} {} {}; echo KYOZO-EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 600",
+        env(home.path()),
+        env!("CARGO_BIN_EXE_kyozo"),
+        fixture().display()
+    );
+    let t = Tmux::start(&script, home);
+
+    // First screen: header, tree, services table, tabs, hints.
+    let s = t.wait_for("the first frame with services", |s| {
+        s.contains("Workspace") && s.contains("Services") && s.contains("worker")
+    });
+    assert!(s.contains("kyozo"), "{s}");
+    assert!(s.contains("harbor"), "{s}");
+    assert!(s.contains("◆ db compose 2"), "{s}");
+    assert!(s.contains("○ api docker"), "{s}");
+    assert!(s.contains("docs"), "{s}");
+    assert!(s.contains("Logs │ Events │ Details │ Plan"), "{s}");
+    assert!(s.contains("? help"), "{s}");
+    t.wait_text("engine unreachable");
+    assert!(t.screen().contains("0/3 running"));
+
+    // Navigation: focus the table, go to the first row, show Details, move down.
+    t.keys(&["Tab", "g", "3"]);
+    t.wait_text("service      api (services/api)");
+    t.keys(&["j"]);
+    t.wait_text("service      db (db)");
+    t.keys(&["j"]);
+    t.wait_text("service      worker (services/worker)");
+    t.keys(&["k", "k"]);
+    t.wait_text("service      api (services/api)");
+
+    // Filter: only worker remains in the table; esc clears.
+    t.keys(&["/"]);
+    t.literal("work");
+    t.wait_text("filter: /work");
+    t.keys(&["Enter"]);
+    let s = t.wait_text("Workspace /work");
+    assert!(!s.contains("◆ db"), "filtered tree still shows db:\n{s}");
+    assert!(
+        s.contains("service      worker"),
+        "selection follows the filter:\n{s}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("the filter cleared", |s| {
+        s.contains("◆ db") && !s.contains("Workspace /work")
+    });
+
+    // Help overlay lists the bindings; esc closes it.
+    t.keys(&["?"]);
+    let s = t.wait_text("Help");
+    assert!(s.contains("deploy (build + run)"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_for("help closed", |s| !s.contains("deploy (build + run)"));
+
+    // An action without engine explains itself.
+    t.keys(&["d"]);
+    t.wait_text("cannot deploy: engine unreachable");
+
+    // Quit: exit code 0, alternate screen left, raw mode off (icanon and echo back on).
+    t.keys(&["q"]);
+    let s = t.wait_text("KYOZO-EXIT=0");
+    assert!(!s.contains("Workspace"), "cockpit still on screen:\n{s}");
+    let s = t.wait_for("stty output", |s| s.contains("icanon"));
+    assert!(
+        s.contains("icanon") && !s.contains("-icanon") && !s.contains("-echo"),
+        "terminal not restored:\n{s}"
+    );
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for signal in ["TERM", "HUP"] {
+        let home = tempfile::tempdir().unwrap();
+        let script = format!(
+            "env {} {} {}; echo KYOZO-EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon | tr '\\n' ' '; echo; sleep 600",
+            env(home.path()),
+            env!("CARGO_BIN_EXE_kyozo"),
+            fixture().display()
+        );
+        let t = Tmux::start(&script, home);
+        t.wait_text("Services");
+        let shell = t.pane("#{pane_pid}");
+        let out = Command::new("pgrep")
+            .args(["-P", &shell, "-f", "kyozo"])
+            .output()
+            .unwrap();
+        let pid = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .map(str::to_string)
+            .unwrap_or_default();
+        assert!(!pid.is_empty(), "no kyozo process under {shell}");
+        let st = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let s = t.wait_text("KYOZO-EXIT=");
+        assert!(
+            !s.contains("Workspace"),
+            "SIG{signal}: cockpit still on screen:\n{s}"
+        );
+        let s = t.wait_for("stty output", |s| s.contains("icanon"));
+        assert!(
+            !s.contains("-icanon"),
+            "SIG{signal}: raw mode left on:\n{s}"
+        );
+    }
+}
+
+#[test]
+fn bad_keymap_is_a_clear_error_at_start() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("bad.toml");
+    std::fs::write(&config, "[keys]\ndeploy = \"ctrl-banana\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kyozo"))
+        .arg(fixture())
+        .env("KYOZO_CONFIG", &config)
+        .env("KYOZO_DB", home.path().join("db.redb"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ctrl-banana") && err.contains("deploy"),
+        "{err}"
+    );
+
+    std::fs::write(&config, "[keys]\ndeploy_everything = \"d\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kyozo"))
+        .arg(fixture())
+        .env("KYOZO_CONFIG", &config)
+        .env("KYOZO_DB", home.path().join("db.redb"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown action `deploy_everything`"), "{err}");
+}
+
+#[test]
+fn missing_workspace_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kyozo"))
+        .arg("/nonexistent/kyozo/workspace")
+        .env("KYOZO_CONFIG", "/nonexistent/kyozo.toml")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/kyozo/workspace"), "{err}");
+}
