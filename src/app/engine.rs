@@ -125,6 +125,8 @@ struct Shared {
     /// Asks the connection task for a status refresh.
     refresh: UnboundedSender<()>,
     stats_interval: Duration,
+    /// A health check is due before the next refresh (after connecting and after operations).
+    health_due: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -133,6 +135,10 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+    fn health_soon(&self) {
+        self.health_due
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
     fn topology(&self) -> Option<Arc<Topology>> {
         self.topology
@@ -166,6 +172,7 @@ impl EngineWorker {
             deployer: Mutex::new(None),
             refresh: refresh_tx,
             stats_interval: Duration::from_secs(config.ui.stats_interval_s.max(1)),
+            health_due: std::sync::atomic::AtomicBool::new(true),
         });
         tokio::spawn(connection(
             Arc::clone(&shared),
@@ -191,7 +198,7 @@ impl EngineWorker {
         match cmd {
             Command::Engine { op, services } => self.lifecycle(op, services),
             Command::Scale { service, replicas } => self.scale(service, replicas),
-            Command::FollowLogs { service } => self.follow(service),
+            Command::FollowLogs { service, since_s } => self.follow(service, since_s),
             Command::LoadPlan { service } => self.plan(service),
             _ => {}
         }
@@ -216,18 +223,16 @@ impl EngineWorker {
         });
     }
 
-    fn follow(&mut self, service: String) {
-        if self
-            .followers
-            .get(&service)
-            .is_some_and(|h| !h.is_finished())
-        {
-            return;
+    /// Starts the follower of a service, replacing a running one (the state asks again only when
+    /// the service's containers changed).
+    fn follow(&mut self, service: String, since_s: Option<i64>) {
+        if let Some(h) = self.followers.remove(&service) {
+            h.abort();
         }
         let shared = Arc::clone(&self.shared);
         let name = service.clone();
         let handle = tokio::spawn(async move {
-            follow_logs(&shared, &name).await;
+            follow_logs(&shared, &name, since_s).await;
             send(&shared.tx, EngineMsg::LogsEnded { service: name });
         });
         self.followers.insert(service, handle);
@@ -253,6 +258,7 @@ impl EngineWorker {
                     result,
                 },
             );
+            shared.health_soon();
             let _ = shared.refresh.send(());
         });
     }
@@ -360,19 +366,26 @@ fn on_progress(tx: &UnboundedSender<Msg>, finished: &Mutex<HashSet<String>>, op:
             step,
             detail,
         } => {
-            let text = if detail.is_empty() {
-                format!("{}…", step.as_str())
+            let label = step_label(step);
+            let line = if detail.is_empty() {
+                label.to_string()
             } else {
-                format!("{}… {detail}", step.as_str())
+                format!("{label} {detail}")
             };
             send(
                 tx,
                 EngineMsg::Logs {
                     service: service.clone(),
-                    lines: vec![LogLine::new(Some(now_ms()), "kyozo", text.clone())],
+                    lines: vec![LogLine::new(Some(now_ms()), "kyozo", line)],
                 },
             );
-            send(tx, EngineMsg::Progress { service, text });
+            send(
+                tx,
+                EngineMsg::Progress {
+                    service,
+                    text: label.to_string(),
+                },
+            );
         }
         Progress::StepFinished { .. } => {}
         Progress::Output { service, line } => send(
@@ -405,15 +418,33 @@ fn on_progress(tx: &UnboundedSender<Msg>, finished: &Mutex<HashSet<String>>, op:
     }
 }
 
+/// The status-column label of a deploy step.
+pub fn step_label(step: deploy::Step) -> &'static str {
+    match step {
+        deploy::Step::Plan => "planning…",
+        deploy::Step::Build => "building…",
+        deploy::Step::Create => "creating…",
+        deploy::Step::Start => "starting…",
+        deploy::Step::Wait => "waiting…",
+        deploy::Step::Stop => "stopping…",
+        deploy::Step::Remove => "removing…",
+        deploy::Step::Compose => "composing…",
+    }
+}
+
 /// Follows the logs of every replica of a service until the stream ends.
-async fn follow_logs(shared: &Shared, name: &str) {
+async fn follow_logs(shared: &Shared, name: &str, since_s: Option<i64>) {
     let (Some(d), Some(t)) = (shared.deployer(), shared.topology()) else {
         return;
     };
     let opts = LogOptions {
         follow: true,
-        tail: Some(LOG_TAIL),
-        since: None,
+        tail: if since_s.is_some() {
+            None
+        } else {
+            Some(LOG_TAIL)
+        },
+        since: since_s,
     };
     let stream = match d.logs(&t, name, opts).await {
         Ok(s) => s,
@@ -531,6 +562,7 @@ async fn connection(
             }
         };
         last_reason.clear();
+        shared.health_soon();
         *shared.deployer.lock().unwrap_or_else(|p| p.into_inner()) = Some(deployer.clone());
         send(
             &shared.tx,
@@ -564,6 +596,13 @@ async fn watch(
         // Refresh (at start, and after every wake-up below), folding a burst of events into one.
         tokio::time::sleep(REFRESH_DEBOUNCE).await;
         while refresh_rx.try_recv().is_ok() {}
+        if shared
+            .health_due
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+            && let Some(t) = shared.topology()
+        {
+            let _ = d.check_health(&t).await;
+        }
         match refresh(shared, d, stats).await {
             Ok(any) => running_any = any,
             Err(e) => {

@@ -224,9 +224,12 @@ pub enum Command {
         service: String,
         replicas: u32,
     },
-    /// Start following the logs of a service (at most one follower per service).
+    /// Start following the logs of a service (at most one follower per service; a new request
+    /// replaces the old follower). `since_s`: only lines newer than this (Unix seconds), used when
+    /// the buffer already holds the older ones; otherwise the last lines of history come first.
     FollowLogs {
         service: String,
+        since_s: Option<i64>,
     },
     /// Load the event history of a service.
     LoadEvents {

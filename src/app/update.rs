@@ -948,7 +948,20 @@ fn follow_selected(state: &mut State, cmds: &mut Vec<Command>) {
         && !state.following.contains(&s)
     {
         state.following.insert(s.clone());
-        cmds.push(Command::FollowLogs { service: s });
+        let since_s = state
+            .logs
+            .get(&s)
+            .and_then(|b| {
+                b.iter()
+                    .rev()
+                    .find(|l| l.source != "kyozo" && l.source != "build")
+            })
+            .and_then(|l| l.at_ms)
+            .map(|ms| ms / 1000 + 1);
+        cmds.push(Command::FollowLogs {
+            service: s,
+            since_s,
+        });
     }
 }
 
@@ -1236,6 +1249,19 @@ fn on_engine(state: &mut State, msg: EngineMsg, cmds: &mut Vec<Command>) {
         }
         EngineMsg::Snapshot(map) => {
             let old = std::mem::replace(&mut state.runtime, map);
+            // A follower streams the containers it started with: follow again when they changed.
+            let changed: Vec<String> = state
+                .following
+                .iter()
+                .filter(|s| {
+                    old.get(*s).map(|r| &r.containers)
+                        != state.runtime.get(*s).map(|r| &r.containers)
+                })
+                .cloned()
+                .collect();
+            for s in changed {
+                state.following.remove(&s);
+            }
             for (name, rt) in &mut state.runtime {
                 if let Some(o) = old.get(name) {
                     rt.drifted |= o.drifted;

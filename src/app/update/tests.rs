@@ -730,3 +730,31 @@ fn sort_keys_cycle_and_reverse() {
     let names: Vec<&str> = s.table_rows().iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names[0], "db");
 }
+
+#[test]
+fn logs_are_followed_once_and_again_when_containers_change() {
+    let mut s = live_state();
+    // live_state selected api while connected: one follower.
+    assert!(s.following.contains("api"));
+    let mut cmds = Vec::new();
+    follow_selected(&mut s, &mut cmds);
+    assert!(cmds.is_empty(), "a second follower was asked for");
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Logs {
+            service: "api".into(),
+            lines: vec![LogLine::new(Some(10_000), "api-1", "hi")],
+        }),
+    );
+    // Scaled: a new container; the follower is replaced, from after the last line seen.
+    let mut map = s.runtime.clone();
+    map.get_mut("api").unwrap().containers.push("c9".into());
+    let cmds = update(&mut s, Msg::Engine(EngineMsg::Snapshot(map)));
+    assert_eq!(
+        cmds,
+        [Command::FollowLogs {
+            service: "api".into(),
+            since_s: Some(11)
+        }]
+    );
+}
