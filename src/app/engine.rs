@@ -285,6 +285,7 @@ impl EngineWorker {
                 };
                 let _ = shared.refresh.send(());
                 run_op(&shared, &d, &t, op, services).await;
+                shared.health_soon();
                 let _ = shared.refresh.send(());
             })
         });
@@ -459,24 +460,38 @@ async fn follow_logs(shared: &Shared, name: &str, since_s: Option<i64>) {
             return;
         }
     };
-    // Batch lines: at most one message per 50 ms or 256 lines.
+    // Batch lines: at most one message per 50 ms or 256 lines. An error in the stream means the
+    // container went away (removed, replaced): the follower ends and the state may ask again.
     let mut stream = Box::pin(stream.ready_chunks(256));
     while let Some(chunk) = stream.next().await {
         let now = now_ms();
-        let lines: Vec<LogLine> = chunk
-            .into_iter()
-            .map(|r| match r {
-                Ok(l) => LogLine::new(Some(now), format!("{}-{}", l.service, l.replica), l.text),
-                Err(e) => LogLine::new(Some(now), "kyozo", format!("logs: {e}")),
-            })
-            .collect();
-        send(
-            &shared.tx,
-            EngineMsg::Logs {
-                service: name.to_string(),
-                lines,
-            },
-        );
+        let mut ended = false;
+        let mut lines = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            match r {
+                Ok(l) => lines.push(LogLine::new(
+                    Some(now),
+                    format!("{}-{}", l.service, l.replica),
+                    l.text,
+                )),
+                Err(e) => {
+                    tracing::debug!("log stream of {name} ended: {e}");
+                    ended = true;
+                }
+            }
+        }
+        if !lines.is_empty() {
+            send(
+                &shared.tx,
+                EngineMsg::Logs {
+                    service: name.to_string(),
+                    lines,
+                },
+            );
+        }
+        if ended {
+            return;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
