@@ -179,3 +179,44 @@ fn missing_workspace_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/kyozo/workspace"), "{err}");
 }
+
+/// Colour SGR codes in a captured screen: 30–37, 90–97, 38;5;n / 38;2 (and the bg forms).
+fn colour_codes(screen: &str) -> usize {
+    let re = regex::Regex::new(r"\x1b\[([0-9;]*)m").unwrap();
+    re.captures_iter(screen)
+        .filter(|c| {
+            let params: Vec<&str> = c[1].split(';').collect();
+            params.iter().enumerate().any(|(i, p)| {
+                let n: u32 = p.parse().unwrap_or(0);
+                let extended = (n == 38 || n == 48) && i + 1 < params.len();
+                extended
+                    || (30..=37).contains(&n)
+                    || (40..=47).contains(&n)
+                    || (90..=97).contains(&n)
+            })
+        })
+        .count()
+}
+
+#[test]
+fn no_color_gives_a_mono_screen() {
+    for (no_color, want_colour) in [(true, false), (false, true)] {
+        let home = tempfile::tempdir().unwrap();
+        let script = format!(
+            "env {} {} {} {}; sleep 600",
+            env(home.path()),
+            if no_color {
+                "NO_COLOR=1"
+            } else {
+                "COLORTERM=truecolor"
+            },
+            env!("CARGO_BIN_EXE_kyozo"),
+            fixture().display()
+        );
+        let t = Tmux::start(&script, home);
+        t.wait_text("worker");
+        t.wait_text("engine unreachable");
+        let n = colour_codes(&t.screen_escaped());
+        assert_eq!(n > 0, want_colour, "NO_COLOR={no_color}: {n} colour codes");
+    }
+}

@@ -758,3 +758,56 @@ fn logs_are_followed_once_and_again_when_containers_change() {
         }]
     );
 }
+
+#[test]
+fn mouse_click_in_tree_selects_service_and_toggles_folders() {
+    let mut s = live_state();
+    let areas = crate::ui::layout(&s);
+    let click = |y: u16| {
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(crossterm::event::MouseButton::Left),
+            column: areas.tree.x + 4,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Rows: harbor, db, docs, infra, services, api, auth, worker, web.
+    let rows: Vec<String> = s
+        .tree
+        .visible(&s.tree_opened, false)
+        .iter()
+        .map(|r| r.node.rel.clone())
+        .collect();
+    let worker = rows.iter().position(|r| r == "services/worker").unwrap() as u16;
+    let _ = update(&mut s, click(areas.tree.y + 1 + worker));
+    assert_eq!(s.focus, Pane::Tree);
+    assert_eq!(s.selected.as_deref(), Some("worker"));
+    // Clicking the selected folder toggles it.
+    let services = rows.iter().position(|r| r == "services").unwrap() as u16;
+    let _ = update(&mut s, click(areas.tree.y + 1 + services));
+    assert_eq!(s.tree_selected, [".", "services"].map(String::from));
+    let _ = update(&mut s, click(areas.tree.y + 1 + services));
+    assert!(
+        !s.tree_opened
+            .contains(&vec![".".to_string(), "services".to_string()])
+    );
+    // Scrolling the wheel over the table moves its selection.
+    let _ = update(
+        &mut s,
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollDown,
+            column: areas.services.x + 2,
+            row: areas.services.y + 3,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
+    assert_eq!(s.focus, Pane::Services);
+}
+
+#[test]
+fn keymap_clash_warning_reaches_the_status_line_and_clears_on_key() {
+    let mut s = live_state();
+    s.warn("[keys] deploy = \"q\" clashes with quit; deploy keeps its default");
+    let _ = update(&mut s, key('j'));
+    assert!(s.status.is_none());
+}
