@@ -370,3 +370,52 @@ fn cli_json_table_and_errors() {
             .contains("is not a folder")
     );
 }
+
+#[test]
+fn cached_redetection_analyzes_only_changed_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let w = |rel: &str, text: &str| {
+        let p = r.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w("a/Dockerfile", "FROM alpine\nEXPOSE 1000\n");
+    w("b/Dockerfile", "FROM alpine\nENV A_URL=http://a\n");
+    w("b/src/x.txt", "x");
+    let mut cache = detect::DetectCache::new();
+    let opts = DetectOptions::default();
+    let (t1, re1) = detect::detect_cached(r, &opts, &mut cache, &[]).unwrap();
+    assert_eq!(t1, detect::detect(r, &opts).unwrap());
+    assert_eq!(re1.len(), 4); // ., a, b, b/src
+    // Nothing changed: nothing re-analyzed.
+    let (t2, re2) = detect::detect_cached(r, &opts, &mut cache, &[]).unwrap();
+    assert!(re2.is_empty());
+    assert_eq!(t1, t2);
+    // A content change is picked up when the folder is named; ancestors are re-analyzed too.
+    w("a/Dockerfile", "FROM alpine\nEXPOSE 2000\n");
+    let (t3, re3) = detect::detect_cached(r, &opts, &mut cache, &["a".to_string()]).unwrap();
+    assert_eq!(re3, vec![".", "a"]);
+    assert_eq!(t3.service("a").unwrap().port, Some(2000));
+    // A new folder is found without being named; a removed one disappears.
+    w("c/Dockerfile", "FROM alpine\n");
+    std::fs::remove_dir_all(r.join("b")).unwrap();
+    let (t4, re4) = detect::detect_cached(r, &opts, &mut cache, &[]).unwrap();
+    assert_eq!(re4, vec![".", "c"]);
+    assert_eq!(t4, detect::detect(r, &opts).unwrap());
+    assert_eq!(cache.len(), 3);
+}
+
+#[test]
+fn json_snapshot_of_the_deps_fixture() {
+    let mut t = run("deps");
+    t.workspace = "[workspace]".to_string();
+    insta::assert_json_snapshot!("deps_topology", t);
+}
+
+#[test]
+fn table_snapshot_of_the_compose_fixture() {
+    let mut t = run("compose");
+    t.workspace = "[workspace]".to_string();
+    insta::assert_snapshot!("compose_table", kyozo::cli::detect::render(&t, false));
+}

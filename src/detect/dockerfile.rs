@@ -158,7 +158,8 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
                 let mut next = None;
                 for (_, l) in lines.by_ref() {
                     let lt = l.trim();
-                    if lt.starts_with('#') {
+                    // Comment and empty lines inside a continuation are skipped, as docker does.
+                    if lt.starts_with('#') || lt.is_empty() {
                         continue;
                     }
                     next = Some(l.trim_end().to_string());
@@ -436,6 +437,8 @@ mod tests {
         assert!(parse("FROM x\nFOO bar\n").unwrap_err().contains("line 2"));
         assert!(parse("# escape=`\nFROM x\nRUN a `\n b\n").is_ok());
         assert!(parse("").is_err());
+        let p = parse("FROM x\nRUN a && \\\n\n    b\nEXPOSE 1\n").unwrap();
+        assert_eq!(p.expose, vec![1]);
     }
 
     #[test]

@@ -111,6 +111,100 @@ pub fn detect(root: &Path, opts: &DetectOptions) -> Result<Topology, DetectError
     Ok(assemble(&root, &results, &walk_diags))
 }
 
+/// Per-folder results kept between detections, so that a re-detection analyzes only the folders that
+/// changed (the cockpit's file watcher). Folders whose listing (file or child-folder names) changed are
+/// re-analyzed automatically; content changes are named by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct DetectCache {
+    entries: std::collections::HashMap<String, CacheEntry>,
+}
+
+#[derive(Debug, Clone)]
+struct CacheEntry {
+    files: std::collections::BTreeSet<String>,
+    dirs: std::collections::BTreeSet<String>,
+    cap: u64,
+    result: FolderResult,
+}
+
+impl DetectCache {
+    /// An empty cache (the first detection analyzes every folder).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of cached folders.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is cached yet.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Detects like [`detect`], reusing `cache`: the workspace is walked again (cheap), but only new
+/// folders, folders whose listing changed, the folders named in `changed` (workspace-relative, `/`
+/// separators, `.` for the root) and their ancestors (analyzers read entry files below a folder) are
+/// analyzed again. Returns the topology and the workspace-relative paths that were re-analyzed.
+pub fn detect_cached(
+    root: &Path,
+    opts: &DetectOptions,
+    cache: &mut DetectCache,
+    changed: &[String],
+) -> Result<(Topology, Vec<String>), DetectError> {
+    let root = canonical_root(root)?;
+    let walk_opts = walker::WalkOptions {
+        cap: opts.read_cap,
+        max_depth: opts.max_depth,
+        threads: opts.threads,
+        follow_links: false,
+    };
+    let (folders, walk_diags) = walker::walk_with(&root, &walk_opts);
+    let mut dirty: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for c in changed {
+        let mut cur = c.trim_matches('/').to_string();
+        if cur.is_empty() {
+            cur = ".".to_string();
+        }
+        loop {
+            dirty.insert(cur.clone());
+            if cur == "." {
+                break;
+            }
+            cur = walker::split_rel(&cur).0.to_string();
+        }
+    }
+    let stale: Vec<&Folder> = folders
+        .iter()
+        .filter(|f| match cache.entries.get(&f.rel) {
+            Some(e) => {
+                dirty.contains(&f.rel) || e.files != f.files || e.dirs != f.dirs || e.cap != f.cap
+            }
+            None => true,
+        })
+        .collect();
+    let owned: Vec<Folder> = stale.iter().map(|f| (*f).clone()).collect();
+    let fresh = analyze_all(&owned, opts.threads);
+    let reanalyzed: Vec<String> = owned.iter().map(|f| f.rel.clone()).collect();
+    for (f, r) in owned.into_iter().zip(fresh) {
+        cache.entries.insert(
+            f.rel.clone(),
+            CacheEntry {
+                files: f.files,
+                dirs: f.dirs,
+                cap: f.cap,
+                result: r,
+            },
+        );
+    }
+    let kept: std::collections::HashSet<&str> = folders.iter().map(|f| f.rel.as_str()).collect();
+    cache.entries.retain(|k, _| kept.contains(k.as_str()));
+    let results: Vec<FolderResult> = cache.entries.values().map(|e| e.result.clone()).collect();
+    Ok((assemble(&root, &results, &walk_diags), reanalyzed))
+}
+
 /// The canonical absolute path of a workspace root, or why it cannot be one.
 pub fn canonical_root(root: &Path) -> Result<PathBuf, DetectError> {
     let meta = match std::fs::metadata(root) {

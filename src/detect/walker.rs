@@ -50,13 +50,16 @@ impl Default for WalkOptions {
     }
 }
 
-/// What one walker thread saw about one entry.
-enum Seen {
-    /// A kept folder (workspace-relative path).
-    Dir(String),
-    /// A regular file (or a link to one): parent folder and name.
-    File(String, String),
-    Diag(Diagnostic),
+/// What one walker thread saw.
+#[derive(Default)]
+struct Batch {
+    /// Kept folders (workspace-relative paths).
+    dirs: Vec<String>,
+    /// Parent folders of `files`, interned per thread (entries of one folder arrive together).
+    parents: Vec<String>,
+    /// Regular files (or links to one): index into `parents`, name.
+    files: Vec<(usize, String)>,
+    diags: Vec<Diagnostic>,
 }
 
 /// Walks `root` with default options. The folders are sorted by path; the root (`.`) comes first.
@@ -69,7 +72,8 @@ pub fn walk_with(root: &Path, opts: &WalkOptions) -> (Vec<Folder>, Vec<Diagnosti
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
-        .parents(false)
+        // Ignore files of enclosing folders apply too (a workspace inside a larger repository).
+        .parents(true)
         .ignore(true)
         .git_ignore(true)
         .git_exclude(true)
@@ -85,33 +89,41 @@ pub fn walk_with(root: &Path, opts: &WalkOptions) -> (Vec<Folder>, Vec<Diagnosti
                     .to_str()
                     .is_some_and(|n| ALWAYS_SKIPPED.contains(&n)))
         });
-    let sink: Mutex<Vec<Vec<Seen>>> = Mutex::new(Vec::new());
+    let sink: Mutex<Vec<Batch>> = Mutex::new(Vec::new());
     let mut vb = VisitorBuilder { root, sink: &sink };
     builder.build_parallel().visit(&mut vb);
     let batches = sink.into_inner().unwrap_or_else(|p| p.into_inner());
 
     let mut folders: BTreeMap<String, Folder> = BTreeMap::new();
     let mut diags = Vec::new();
-    let mut files: Vec<(String, String)> = Vec::new();
-    let mut root_seen = false;
-    for seen in batches.into_iter().flatten() {
-        match seen {
-            Seen::Dir(rel) => {
-                root_seen |= rel == ".";
-                let mut f = Folder::new(abs_of(root, &rel), rel.clone());
-                f.cap = opts.cap;
-                folders.insert(rel, f);
-            }
-            Seen::File(parent, name) => files.push((parent, name)),
-            Seen::Diag(d) => diags.push(d),
+    for b in &batches {
+        for rel in &b.dirs {
+            let mut f = Folder::new(abs_of(root, rel), rel.clone());
+            f.cap = opts.cap;
+            folders.insert(rel.clone(), f);
         }
     }
-    if !root_seen {
+    if !folders.contains_key(".") {
+        for b in batches {
+            diags.extend(b.diags);
+        }
         return (Vec::new(), diags);
     }
-    for (parent, name) in files {
-        if let Some(f) = folders.get_mut(&parent) {
-            f.files.insert(name);
+    for b in batches {
+        diags.extend(b.diags);
+        // Files of one folder arrive together: look the folder up once per run.
+        let mut cur: Option<(usize, &mut Folder)> = None;
+        for (pi, name) in b.files {
+            if cur.as_ref().map(|(i, _)| *i) != Some(pi) {
+                cur = b
+                    .parents
+                    .get(pi)
+                    .and_then(|p| folders.get_mut(p))
+                    .map(|f| (pi, f));
+            }
+            if let Some((_, f)) = cur.as_mut() {
+                f.files.insert(name);
+            }
         }
     }
     let rels: Vec<String> = folders.keys().filter(|r| *r != ".").cloned().collect();
@@ -150,7 +162,7 @@ fn abs_of(root: &Path, rel: &str) -> PathBuf {
 
 struct VisitorBuilder<'a> {
     root: &'a Path,
-    sink: &'a Mutex<Vec<Vec<Seen>>>,
+    sink: &'a Mutex<Vec<Batch>>,
 }
 
 impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
@@ -158,23 +170,26 @@ impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
         Box::new(Visitor {
             root: self.root,
             sink: self.sink,
-            seen: Vec::new(),
+            batch: Batch::default(),
+            last_parent: None,
         })
     }
 }
 
 struct Visitor<'a> {
     root: &'a Path,
-    sink: &'a Mutex<Vec<Vec<Seen>>>,
-    seen: Vec<Seen>,
+    sink: &'a Mutex<Vec<Batch>>,
+    batch: Batch,
+    /// The absolute parent path of the last file seen and its index in `batch.parents`.
+    last_parent: Option<(PathBuf, usize)>,
 }
 
 impl Drop for Visitor<'_> {
     fn drop(&mut self) {
-        let seen = std::mem::take(&mut self.seen);
+        let batch = std::mem::take(&mut self.batch);
         match self.sink.lock() {
-            Ok(mut s) => s.push(seen),
-            Err(p) => p.into_inner().push(seen),
+            Ok(mut s) => s.push(batch),
+            Err(p) => p.into_inner().push(batch),
         }
     }
 }
@@ -196,8 +211,22 @@ impl Visitor<'_> {
         }
     }
 
+    /// The interned index of a file's parent folder.
+    fn parent_index(&mut self, parent: &Path) -> Option<usize> {
+        if let Some((p, i)) = &self.last_parent
+            && p == parent
+        {
+            return Some(*i);
+        }
+        let rel = self.rel(parent).ok()?;
+        let i = self.batch.parents.len();
+        self.batch.parents.push(rel);
+        self.last_parent = Some((parent.to_path_buf(), i));
+        Some(i)
+    }
+
     fn diag(&mut self, path: String, message: String) {
-        self.seen.push(Seen::Diag(Diagnostic::new(path, message)));
+        self.batch.diags.push(Diagnostic::new(path, message));
     }
 
     fn entry(&mut self, e: DirEntry) -> WalkState {
@@ -208,32 +237,41 @@ impl Visitor<'_> {
                 format!("ignore file not fully read: {}", plain_error(err)),
             );
         }
-        let rel = match self.rel(e.path()) {
-            Ok(r) => r,
-            Err(lossy) => {
-                let what = if e.file_type().is_some_and(|t| t.is_dir()) {
-                    "folder"
-                } else {
-                    "file"
-                };
-                self.diag(
-                    lossy,
-                    format!("{what} name is not UTF-8; skipped (detection needs UTF-8 names)"),
-                );
-                return WalkState::Skip;
-            }
-        };
         let Some(ft) = e.file_type() else {
             return WalkState::Continue;
         };
         if ft.is_dir() {
-            self.seen.push(Seen::Dir(rel));
+            return match self.rel(e.path()) {
+                Ok(rel) => {
+                    self.batch.dirs.push(rel);
+                    WalkState::Continue
+                }
+                Err(lossy) => {
+                    self.diag(
+                        lossy,
+                        "folder name is not UTF-8; skipped (detection needs UTF-8 names)"
+                            .to_string(),
+                    );
+                    WalkState::Skip
+                }
+            };
+        }
+        if e.depth() == 0 {
             return WalkState::Continue;
         }
+        let Some(name) = e.file_name().to_str() else {
+            let lossy = lossy_rel(self.root, e.path());
+            self.diag(
+                lossy,
+                "file name is not UTF-8; skipped (detection needs UTF-8 names)".to_string(),
+            );
+            return WalkState::Continue;
+        };
         let is_file = if ft.is_symlink() {
             match std::fs::metadata(e.path()) {
                 Ok(m) => m.is_file(),
                 Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {
+                    let rel = lossy_rel(self.root, e.path());
                     self.diag(rel, "symbolic link loop; skipped".to_string());
                     return WalkState::Continue;
                 }
@@ -243,10 +281,13 @@ impl Visitor<'_> {
         } else {
             ft.is_file()
         };
-        if is_file && e.depth() > 0 {
-            let (parent, name) = split_rel(&rel);
-            self.seen
-                .push(Seen::File(parent.to_string(), name.to_string()));
+        if is_file {
+            let name = name.to_string();
+            if let Some(parent) = e.path().parent()
+                && let Some(pi) = self.parent_index(parent)
+            {
+                self.batch.files.push((pi, name));
+            }
         }
         WalkState::Continue
     }
@@ -326,6 +367,8 @@ mod tests {
             std::fs::create_dir_all(r.join(d)).unwrap();
         }
         std::fs::write(r.join(".gitignore"), "ign/\n*.log\n").unwrap();
+        std::fs::write(r.join("a/.ignore"), "secret.txt\n").unwrap();
+        std::fs::write(r.join("a/secret.txt"), "").unwrap();
         std::fs::write(r.join(".env"), "A=1\n").unwrap();
         std::fs::write(r.join("x.log"), "").unwrap();
         std::fs::write(r.join("a/b/package.json"), "{}").unwrap();
@@ -339,6 +382,8 @@ mod tests {
         assert!(!folders[0].has("x.log"));
         assert_eq!(folders[0].dirs.iter().collect::<Vec<_>>(), vec!["a"]);
         assert!(folders[2].has("package.json"));
+        assert!(folders[1].has(".ignore"));
+        assert!(!folders[1].has("secret.txt"));
         assert_eq!(folders[2].abs, r.join("a").join("b"));
     }
 
