@@ -34,10 +34,14 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let tests: [(&str, fn()); 2] = [
+    let tests: [(&str, fn()); 3] = [
         (
             "sigkill_loses_nothing_committed",
             sigkill_loses_nothing_committed,
+        ),
+        (
+            "sigkill_while_creating_the_file",
+            sigkill_while_creating_the_file,
         ),
         (
             "two_processes_append_concurrently",
@@ -124,6 +128,24 @@ fn collect_ids(child: &mut Child) -> thread::JoinHandle<Vec<Uuid>> {
     })
 }
 
+/// How long a writer child takes, on this machine under its current load, from spawn to its
+/// first committed event on a new store: the kill windows below are scaled by it.
+fn time_to_first_event(dir: &Path) -> Duration {
+    let db = dir.join("calibrate.redb");
+    let started = Instant::now();
+    let mut child = spawn_writer(&db, "calibrate", Some(1));
+    let ids = collect_ids(&mut child);
+    assert!(child.wait().unwrap().success(), "calibration writer failed");
+    assert_eq!(ids.join().unwrap().len(), 1);
+    let took = started.elapsed();
+    std::fs::remove_file(&db).unwrap();
+    println!(
+        "  a writer commits its first event {} ms after spawn",
+        took.as_millis()
+    );
+    took
+}
+
 /// A small xorshift generator; the seed is printed so a failing run can be replayed.
 struct Rng(u64);
 
@@ -166,11 +188,12 @@ fn sigkill_loses_nothing_committed() {
     let mut rng = Rng::from_env_or_clock();
     let mut committed: Vec<Uuid> = Vec::new();
     let mut rounds_with_events = 0;
+    let startup = time_to_first_event(dir.path());
     const ROUNDS: usize = 30;
     for round in 0..ROUNDS {
         let mut child = spawn_writer(&db, "crashy", None);
         let reader = collect_ids(&mut child);
-        thread::sleep(Duration::from_millis(20 + rng.below(180)));
+        thread::sleep(startup + Duration::from_millis(rng.below(150)));
         child.kill().unwrap(); // SIGKILL on Unix
         let status = child.wait().unwrap();
         assert!(
@@ -225,6 +248,52 @@ fn sigkill_loses_nothing_committed() {
     watcher
         .append_event(ws, NewEvent::new("crashy", EventKind::ServiceStopped))
         .unwrap();
+}
+
+/// 20 rounds: a writer is SIGKILLed within its first milliseconds, while it may be creating
+/// the file and its tables. The next open still works and the store is usable.
+fn sigkill_while_creating_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::from_env_or_clock();
+    let (mut no_file, mut no_event) = (0, 0);
+    // Kill anywhere from spawn to a little after the first commit.
+    let window = time_to_first_event(dir.path()).as_micros() as u64 * 5 / 4;
+    for round in 0..20 {
+        let db = dir.path().join(format!("fresh-{round}.redb"));
+        let mut child = spawn_writer(&db, "early", None);
+        let reader = collect_ids(&mut child);
+        thread::sleep(Duration::from_micros(rng.below(window.max(1))));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let printed = reader.join().unwrap();
+        if !db.exists() {
+            no_file += 1;
+        } else if printed.is_empty() {
+            no_event += 1;
+        }
+        let store = Store::open(&db)
+            .unwrap_or_else(|e| panic!("round {round}: open after an early SIGKILL failed: {e}"));
+        let ws = store.workspace(WORKSPACE).unwrap().id;
+        for id in &printed {
+            assert!(
+                store.event(*id).unwrap().is_some(),
+                "round {round}: {id} missing"
+            );
+        }
+        store
+            .append_event(ws, NewEvent::new("early", EventKind::ServiceStarted))
+            .unwrap();
+    }
+    println!(
+        "  20 early kills: {no_file} before the file existed, {no_event} before the first event"
+    );
+    // The temporary files of killed creations were removed by the opens that followed.
+    let strays: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".redb"))
+        .collect();
+    assert!(strays.is_empty(), "stray files: {strays:?}");
 }
 
 /// Two writer processes append 500 events each at the same time, while this process reads;
