@@ -110,12 +110,21 @@ async fn chain_deploys_in_waves_and_reaches_by_service_name() {
     );
     let done = &evs[0];
     assert!(done.duration_ms.is_some());
-    assert!(done.data["startup_ms"].as_u64().is_some(), "{:?}", done.data);
+    assert!(
+        done.data["startup_ms"].as_u64().is_some(),
+        "{:?}",
+        done.data
+    );
     assert_eq!(done.triggered_by, kyozo::store::whoami());
     let rec = d.service_record("backend").await.unwrap().unwrap();
     assert_eq!(rec.status, "running");
     assert_eq!(rec.containers.len(), 1);
-    assert!(rec.image.as_deref().unwrap().starts_with(&format!("kyozo/{}-backend:", ws.slug)));
+    assert!(
+        rec.image
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!("kyozo/{}-backend:", ws.slug))
+    );
     assert!(rec.deployed_at_ms.is_some());
 
     // idempotent: a second up changes nothing
@@ -128,7 +137,13 @@ async fn chain_deploys_in_waves_and_reaches_by_service_name() {
     std::fs::write(ws.root.join("backend/notes.txt"), "changed").unwrap();
     let status = d.status(&topo, false).await.unwrap();
     assert!(status.iter().find(|s| s.name == "backend").unwrap().drifted);
-    assert!(!status.iter().find(|s| s.name == "frontend").unwrap().drifted);
+    assert!(
+        !status
+            .iter()
+            .find(|s| s.name == "frontend")
+            .unwrap()
+            .drifted
+    );
     let third = d.up(&topo, &[], |_| {}).await.unwrap();
     assert_eq!(third.deployed, vec!["backend"]);
     assert_eq!(third.unchanged, vec!["frontend"]);
@@ -314,10 +329,7 @@ async fn compose_stack_up_and_down() {
     );
     d.down(&topo, &[], |_| {}).await.unwrap();
     assert!(d.containers(stack).await.unwrap().is_empty());
-    assert_eq!(
-        events(&d, Some("stack"))[0].kind,
-        EventKind::ServiceRemoved
-    );
+    assert_eq!(events(&d, Some("stack"))[0].kind, EventKind::ServiceRemoved);
 }
 
 fn python_service() -> Service {
@@ -411,6 +423,9 @@ async fn invalid_port_is_a_recorded_failure() {
     assert_eq!(e.to_string(), "pyapp: invalid port 0: use 1 to 65535");
     let evs = events(&d, Some("pyapp"));
     assert_eq!(evs[0].kind, EventKind::DeploymentFailed);
-    assert_eq!(evs[0].error.as_deref(), Some("invalid port 0: use 1 to 65535"));
+    assert_eq!(
+        evs[0].error.as_deref(),
+        Some("invalid port 0: use 1 to 65535")
+    );
     assert!(ws.containers().is_empty());
 }

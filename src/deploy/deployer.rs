@@ -912,25 +912,7 @@ impl Deployer {
                     || c.restart_count > 0
                     || c.state == ContainerState::Restarting;
                 if crashed {
-                    let logs = engine.tail_text(&c.id, 5).await;
-                    let last = logs
-                        .lines()
-                        .rev()
-                        .find(|l| !l.trim().is_empty())
-                        .unwrap_or("")
-                        .trim();
-                    let mut msg = format!(
-                        "container {} exited with code {}",
-                        c.name,
-                        c.exit_code.unwrap_or_default()
-                    );
-                    if let Some(err) = &c.error {
-                        msg.push_str(&format!(": {err}"));
-                    }
-                    if !last.is_empty() {
-                        msg.push_str(&format!(": {last}"));
-                    }
-                    return Err(DeployError::Other(msg));
+                    return Err(self.crash_report(c).await);
                 }
                 if c.health == Some(EngineHealth::Unhealthy) {
                     return Err(DeployError::Other(format!(
@@ -964,6 +946,56 @@ impl Deployer {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+
+    /// Why a container crashed: its exit code (read while the engine holds it stopped between
+    /// restarts) and its last log line. The crash loop is stopped; logs stay readable.
+    async fn crash_report(&self, c: &ContainerInfo) -> DeployError {
+        let engine = &self.inner.engine;
+        let stopped = |c: &ContainerInfo| {
+            matches!(
+                c.state,
+                ContainerState::Exited | ContainerState::Dead | ContainerState::Restarting
+            )
+        };
+        let mut code = stopped(c).then_some(c.exit_code).flatten();
+        let mut error = c.error.clone();
+        let mut restarts = c.restart_count;
+        for _ in 0..20 {
+            if code.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if let Ok(i) = engine.inspect(&c.id).await {
+                restarts = i.restart_count;
+                if stopped(&i) {
+                    code = i.exit_code;
+                    error = i.error.clone();
+                }
+            }
+        }
+        let _ = engine.stop(&c.id, 0).await;
+        let logs = engine.tail_text(&c.id, 5).await;
+        let last = logs
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        let mut msg = match code {
+            Some(n) => format!("container {} exited with code {n}", c.name),
+            None => format!(
+                "container {} keeps restarting ({restarts} restarts)",
+                c.name
+            ),
+        };
+        if let Some(err) = error {
+            msg.push_str(&format!(": {err}"));
+        }
+        if !last.is_empty() {
+            msg.push_str(&format!(": {last}"));
+        }
+        DeployError::Other(msg)
     }
 
     async fn wait_listening(&self, infos: &[ContainerInfo], port: u16) {
@@ -1406,9 +1438,10 @@ impl Deployer {
             .as_ref()
             .map(|r| r.desired_replicas)
             .unwrap_or(if cs.is_empty() { 0 } else { cs.len() as u32 });
+        let failed = rec.as_ref().is_some_and(|r| r.status == "error");
         let status = if !running.is_empty() {
             "running".to_string()
-        } else if !cs.is_empty() {
+        } else if !cs.is_empty() && !failed {
             "stopped".to_string()
         } else {
             match rec.as_ref().map(|r| r.status.as_str()) {

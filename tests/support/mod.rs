@@ -31,7 +31,9 @@ pub fn engine_ready() -> bool {
         if required {
             panic!("KYOZO_REQUIRE_DOCKER is set but no Docker Engine answers `docker version`");
         }
-        eprintln!("skipping: no Docker Engine reachable (set KYOZO_REQUIRE_DOCKER=1 to fail instead)");
+        eprintln!(
+            "skipping: no Docker Engine reachable (set KYOZO_REQUIRE_DOCKER=1 to fail instead)"
+        );
         return false;
     }
     CHECK.call_once(ensure_base_images);
@@ -177,12 +179,16 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(5))).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let code = buf.split_whitespace().nth(1)?.parse().ok()?;
-    let body = buf.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
     Some((code, body))
 }
 
