@@ -31,7 +31,7 @@ pub const STOP_TIMEOUT_S: i32 = 3;
 /// How long `up` waits for a service to be running (and healthy where the image has a check).
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a started container must keep running to count as started.
-const SETTLE: Duration = Duration::from_millis(500);
+const SETTLE: Duration = Duration::from_millis(150);
 /// How long `up` waits for a service's port to answer before going on.
 const LISTEN_WAIT: Duration = Duration::from_secs(15);
 /// Triggered-by of automatic actions (health checks).
@@ -907,7 +907,7 @@ impl Deployer {
                     READY_TIMEOUT.as_secs()
                 )));
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
