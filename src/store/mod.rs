@@ -6,6 +6,12 @@
 //! (a writer waits for the one in progress, in any process). Every write is one transaction
 //! committed with `Durability::Immediate`, so a crash or `kill -9` loses nothing committed.
 //!
+//! A new file is built under a temporary name and linked into place once complete, so a process
+//! killed while creating it leaves no half-initialised file. A damaged file is a
+//! [`StoreError::Corrupt`] at open when redb can tell (not a database, truncated, failed commit
+//! checksums after a crash); redb does not checksum pages on every read, so damage inflicted on
+//! a cleanly closed file from outside (disk fault, editing) can still make a later read panic.
+//!
 //! No redb type leaves this module. Calls block (a write waits for an fsync and for writers of
 //! other processes): call them from `tokio::task::spawn_blocking` in async code.
 
@@ -83,17 +89,80 @@ impl Store {
                 message: "it is a directory".to_string(),
             });
         }
+        let io = |source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(name) = path.file_name() {
+            remove_stale_creations(path, &name.to_string_lossy());
+        }
+        if !path.try_exists().map_err(io)? {
+            Self::create_new(path)?;
+        }
+        Self::open_file(path, path)
+    }
+
+    /// Opens the redb file at `file` (reported as `shown`) and prepares its schema.
+    fn open_file(file: &Path, shown: &Path) -> Result<Store> {
         let mut builder = redb::Builder::new();
         builder
             .set_concurrency_mode(ConcurrencyMode::MultiWriter)
             .set_cache_size(CACHE_BYTES);
-        let db = builder.create(path).ctx(path, "open")?;
+        let db = builder.create(file).ctx(shown, "open")?;
         let store = Store {
             db,
-            path: path.to_path_buf(),
+            path: shown.to_path_buf(),
         };
         store.prepare_schema()?;
         Ok(store)
+    }
+
+    /// Creates a new store at `path` atomically: a process killed while redb initialises a file
+    /// leaves a file that is not a database, so the file is built under a temporary name beside
+    /// `path` and linked into place only once complete. If another process created `path`
+    /// meanwhile, its file wins.
+    fn create_new(path: &Path) -> Result<()> {
+        let io = |source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "kyozo.redb".to_string());
+        // Unique per call: threads of one process may create the same store at once.
+        let tmp = path.with_file_name(format!(
+            ".{name}.{}.{}.creating",
+            std::process::id(),
+            Uuid::now_v7().simple()
+        ));
+        let store = Self::open_file(&tmp, path)?;
+        store.db.close().ctx(path, "close new store")?;
+        // hard_link never replaces an existing file; rename is the fallback for file systems
+        // without hard links.
+        let linked = match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => {
+                if path.try_exists().map_err(io)? {
+                    Ok(())
+                } else {
+                    std::fs::rename(&tmp, path).map_err(|_| io(e))
+                }
+            }
+        };
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
+        linked?;
+        // Make the new name durable too (a power loss, not only a kill).
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::File::open(parent)
+                .and_then(|dir| dir.sync_all())
+                .map_err(io)?;
+        }
+        Ok(())
     }
 
     /// The file this store lives in.
@@ -124,11 +193,11 @@ impl Store {
         self.write("migrate schema", |txn| {
             let found = schema::found_in_write(txn).ctx(&self.path, "read schema version")?;
             self.check_found(&found)?;
+            if found == Found::Version(SCHEMA_VERSION) {
+                return Ok(());
+            }
             let mut version = match found {
-                Found::Empty => {
-                    schema::create_tables(txn).ctx(&self.path, "create tables")?;
-                    SCHEMA_VERSION
-                }
+                Found::Empty => SCHEMA_VERSION,
                 Found::Version(v) => v,
                 Found::Foreign(_) => 0,
             };
@@ -141,10 +210,10 @@ impl Store {
                         found: version,
                         supported: SCHEMA_VERSION,
                     })?;
-                schema::create_tables(txn).ctx(&self.path, "create tables")?;
                 (step.run)(txn).ctx(&self.path, step.what)?;
                 version += 1;
             }
+            schema::create_tables(txn).ctx(&self.path, "create tables")?;
             let mut meta = txn.open_table(META).ctx(&self.path, "open meta")?;
             meta.insert(VERSION_KEY, SCHEMA_VERSION)
                 .ctx(&self.path, "write schema version")?;
@@ -668,6 +737,39 @@ impl Store {
                 })
                 .collect()
         })
+    }
+}
+
+/// Removes the temporary files (`.NAME.PID.UNIQUE.creating`) that processes killed while creating the
+/// store left beside it, when `/proc` shows their process is gone. Best effort.
+fn remove_stale_creations(path: &Path, name: &str) {
+    let Some(dir) = path.parent() else { return };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let Some(pid) = file
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".creating"))
+            .and_then(|rest| rest.split('.').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -104,19 +104,11 @@ pub(super) enum Found {
 
 /// Reads the schema version inside a write transaction (so the answer holds until commit).
 pub(super) fn found_in_write(txn: &WriteTransaction) -> std::result::Result<Found, redb::Error> {
-    let names: Vec<String> = txn.list_tables()?.map(|t| t.name().to_string()).collect();
-    if !names.iter().any(|n| n == META.name()) {
-        return Ok(if names.is_empty() {
-            Found::Empty
-        } else {
-            Found::Foreign(names)
-        });
-    }
-    let meta = txn.open_table(META)?;
-    let version = meta.get(VERSION_KEY)?.map(|v| v.value());
-    Ok(match version {
-        Some(v) => Found::Version(v),
-        None => Found::Foreign(names),
+    let names = txn.list_tables()?.map(|t| t.name().to_string()).collect();
+    classify(names, || {
+        let meta = txn.open_table(META)?;
+        let version = meta.get(VERSION_KEY)?.map(|v| v.value());
+        Ok(version)
     })
 }
 
@@ -124,17 +116,26 @@ pub(super) fn found_in_write(txn: &WriteTransaction) -> std::result::Result<Foun
 pub(super) fn found_in_read(
     txn: &redb::ReadTransaction,
 ) -> std::result::Result<Found, redb::Error> {
-    let names: Vec<String> = txn.list_tables()?.map(|t| t.name().to_string()).collect();
-    if !names.iter().any(|n| n == META.name()) {
-        return Ok(if names.is_empty() {
-            Found::Empty
-        } else {
-            Found::Foreign(names)
-        });
+    let names = txn.list_tables()?.map(|t| t.name().to_string()).collect();
+    classify(names, || {
+        let meta = txn.open_table(META)?;
+        let version = meta.get(VERSION_KEY)?.map(|v| v.value());
+        Ok(version)
+    })
+}
+
+/// What the table `names` and the version in `meta` (read only if there is a `meta`) say.
+fn classify(
+    names: Vec<String>,
+    version: impl FnOnce() -> std::result::Result<Option<u64>, redb::Error>,
+) -> std::result::Result<Found, redb::Error> {
+    if names.is_empty() {
+        return Ok(Found::Empty);
     }
-    let meta = txn.open_table(META)?;
-    let version = meta.get(VERSION_KEY)?.map(|v| v.value());
-    Ok(match version {
+    if !names.iter().any(|n| n == META.name()) {
+        return Ok(Found::Foreign(names));
+    }
+    Ok(match version()? {
         Some(v) => Found::Version(v),
         None => Found::Foreign(names),
     })

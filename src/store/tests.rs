@@ -513,3 +513,104 @@ fn default_path_follows_the_environment() {
     );
     assert_eq!(default_path_from(lookup(&[])), None);
 }
+
+#[test]
+fn a_truncated_store_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.redb");
+    {
+        let store = Store::open(&path).unwrap();
+        let ws = store.workspace("/w").unwrap().id;
+        let batch =
+            (0..3000).map(|i| NewEvent::new(&format!("s{}", i % 7), EventKind::ServiceStarted));
+        store.append_events(ws, batch).unwrap();
+    }
+    let len = std::fs::metadata(&path).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(len / 2).unwrap();
+    drop(file);
+    let outcome = Store::open(&path).and_then(|s| {
+        let ws = s.workspace("/w")?.id;
+        s.events(ws, None, usize::MAX, None).map(|e| e.len())
+    });
+    let err = outcome.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("cut.redb"), "{err}");
+}
+
+#[test]
+fn threads_creating_one_store_at_once_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = Arc::new(dir.path().join("race.redb"));
+    let barrier = Arc::new(std::sync::Barrier::new(6));
+    let handles: Vec<_> = (0..6)
+        .map(|i| {
+            let (path, barrier) = (Arc::clone(&path), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                let store = Store::open(&path).unwrap();
+                let ws = store.workspace("/race").unwrap();
+                store
+                    .append_event(
+                        ws.id,
+                        NewEvent::new(&format!("t{i}"), EventKind::ServiceStarted),
+                    )
+                    .unwrap();
+                ws.id
+            })
+        })
+        .collect();
+    let ids: Vec<Uuid> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] == w[1]),
+        "one workspace: {ids:?}"
+    );
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.events(ids[0], None, 100, None).unwrap().len(), 6);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["race.redb"], "no temporary file is left");
+}
+
+#[test]
+fn stale_creation_files_of_dead_processes_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.redb");
+    // pid 0 is never a user process; the live one is ours.
+    let dead = dir.path().join(".k.redb.0.abc.creating");
+    let live = dir
+        .path()
+        .join(format!(".k.redb.{}.abc.creating", std::process::id()));
+    let unrelated = dir.path().join(".other.redb.0.abc.creating");
+    for f in [&dead, &live, &unrelated] {
+        std::fs::write(f, b"partial").unwrap();
+    }
+    drop(Store::open(&path).unwrap());
+    assert!(!dead.exists());
+    assert!(live.exists());
+    assert!(unrelated.exists());
+}
+
+#[test]
+fn concurrent_opens_migrate_a_v1_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = Arc::new(dir.path().join("old.redb"));
+    let ws = Uuid::now_v7();
+    let events = write_v1_file(&path, ws, 40);
+    let barrier = Arc::new(std::sync::Barrier::new(4));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (path, barrier) = (Arc::clone(&path), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                let store = Store::open(&path).unwrap();
+                store.events(ws, None, 1000, None).unwrap().len()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), events.len());
+    }
+}
