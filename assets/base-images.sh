@@ -34,9 +34,8 @@ start=$(date +%s)
 
 if ! have kyozo-base/busybox:latest; then
   bb=/bin/busybox
-  if ! [ -x "$bb" ] || ! file -L "$bb" 2>/dev/null | grep -q 'statically linked'; then
-    [ -x /bin/busybox ] || apt_install busybox-static
-  fi
+  # Debian's busybox-static package ships a fully static /bin/busybox
+  [ -x "$bb" ] || apt_install busybox-static
   ctx=$(mktemp -d)
   cp "$bb" "$ctx/busybox"
   cat >"$ctx/Dockerfile" <<'DOCKERFILE'

@@ -169,7 +169,24 @@ async fn scale_up_and_down_with_deterministic_replicas_and_stop_start() {
     d.up(&topo, &["backend".to_string()], |_| {}).await.unwrap();
     let name = |n: u32| format!("kyozo-{}-backend-{n}", ws.slug);
 
+    // the engine's event stream, filtered to this workspace's containers
+    let mut engine_events = Box::pin(d.events());
     assert_eq!(d.scale(&topo, "backend", 3).await.unwrap(), (1, 3));
+    let started = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(e) = engine_events.next().await {
+            let e = e.unwrap();
+            // (replica 1 may show too: the stream starts at the second of the call)
+            if e.action == "start" && matches!(e.replica, Some(2 | 3)) {
+                return e;
+            }
+        }
+        panic!("event stream ended");
+    })
+    .await
+    .expect("a start event");
+    assert_eq!(started.service.as_deref(), Some("backend"));
+    assert!(matches!(started.replica, Some(2 | 3)), "{started:?}");
+    drop(engine_events);
     assert_eq!(ws.containers(), vec![name(1), name(2), name(3)]);
     let status = d.status(&topo, false).await.unwrap();
     let b = status.iter().find(|s| s.name == "backend").unwrap();

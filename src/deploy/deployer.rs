@@ -31,7 +31,7 @@ pub const STOP_TIMEOUT_S: i32 = 3;
 /// How long `up` waits for a service to be running (and healthy where the image has a check).
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a started container must keep running to count as started.
-const SETTLE: Duration = Duration::from_millis(500);
+const SETTLE: Duration = Duration::from_millis(150);
 /// How long `up` waits for a service's port to answer before going on.
 const LISTEN_WAIT: Duration = Duration::from_secs(15);
 /// Triggered-by of automatic actions (health checks).
@@ -352,44 +352,7 @@ impl Deployer {
         topo: &'t Topology,
         names: &[String],
     ) -> Result<Vec<Vec<&'t Service>>, DeployError> {
-        for n in names {
-            names::validate_service_name(n)?;
-            let svc = topo
-                .service(n)
-                .ok_or_else(|| DeployError::UnknownService(n.clone()))?;
-            if !svc.deployable || !svc.kind.deployable() {
-                return Err(PlanError::NotDeployable {
-                    service: n.clone(),
-                    kind: svc.kind,
-                }
-                .into());
-            }
-        }
-        let wanted = |s: &Service| {
-            s.deployable && s.kind.deployable() && (names.is_empty() || names.contains(&s.name))
-        };
-        let mut seen = Vec::new();
-        let mut waves = Vec::new();
-        for wave in &topo.deployment_order {
-            let w: Vec<&Service> = wave
-                .iter()
-                .filter_map(|n| topo.service(n))
-                .filter(|s| wanted(s) && !seen.contains(&s.name))
-                .collect();
-            seen.extend(w.iter().map(|s| s.name.clone()));
-            if !w.is_empty() {
-                waves.push(w);
-            }
-        }
-        let rest: Vec<&Service> = topo
-            .services
-            .iter()
-            .filter(|s| wanted(s) && !seen.contains(&s.name))
-            .collect();
-        if !rest.is_empty() {
-            waves.push(rest);
-        }
-        Ok(waves)
+        waves(topo, names)
     }
 
     fn find<'t>(&self, topo: &'t Topology, name: &str) -> Result<&'t Service, DeployError> {
@@ -912,25 +875,7 @@ impl Deployer {
                     || c.restart_count > 0
                     || c.state == ContainerState::Restarting;
                 if crashed {
-                    let logs = engine.tail_text(&c.id, 5).await;
-                    let last = logs
-                        .lines()
-                        .rev()
-                        .find(|l| !l.trim().is_empty())
-                        .unwrap_or("")
-                        .trim();
-                    let mut msg = format!(
-                        "container {} exited with code {}",
-                        c.name,
-                        c.exit_code.unwrap_or_default()
-                    );
-                    if let Some(err) = &c.error {
-                        msg.push_str(&format!(": {err}"));
-                    }
-                    if !last.is_empty() {
-                        msg.push_str(&format!(": {last}"));
-                    }
-                    return Err(DeployError::Other(msg));
+                    return Err(self.crash_report(c).await);
                 }
                 if c.health == Some(EngineHealth::Unhealthy) {
                     return Err(DeployError::Other(format!(
@@ -962,8 +907,58 @@ impl Deployer {
                     READY_TIMEOUT.as_secs()
                 )));
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Why a container crashed: its exit code (read while the engine holds it stopped between
+    /// restarts) and its last log line. The crash loop is stopped; logs stay readable.
+    async fn crash_report(&self, c: &ContainerInfo) -> DeployError {
+        let engine = &self.inner.engine;
+        let stopped = |c: &ContainerInfo| {
+            matches!(
+                c.state,
+                ContainerState::Exited | ContainerState::Dead | ContainerState::Restarting
+            )
+        };
+        let mut code = stopped(c).then_some(c.exit_code).flatten();
+        let mut error = c.error.clone();
+        let mut restarts = c.restart_count;
+        for _ in 0..20 {
+            if code.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if let Ok(i) = engine.inspect(&c.id).await {
+                restarts = i.restart_count;
+                if stopped(&i) {
+                    code = i.exit_code;
+                    error = i.error.clone();
+                }
+            }
+        }
+        let _ = engine.stop(&c.id, 0).await;
+        let logs = engine.tail_text(&c.id, 5).await;
+        let last = logs
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        let mut msg = match code {
+            Some(n) => format!("container {} exited with code {n}", c.name),
+            None => format!(
+                "container {} keeps restarting ({restarts} restarts)",
+                c.name
+            ),
+        };
+        if let Some(err) = error {
+            msg.push_str(&format!(": {err}"));
+        }
+        if !last.is_empty() {
+            msg.push_str(&format!(": {last}"));
+        }
+        DeployError::Other(msg)
     }
 
     async fn wait_listening(&self, infos: &[ContainerInfo], port: u16) {
@@ -1406,9 +1401,10 @@ impl Deployer {
             .as_ref()
             .map(|r| r.desired_replicas)
             .unwrap_or(if cs.is_empty() { 0 } else { cs.len() as u32 });
+        let failed = rec.as_ref().is_some_and(|r| r.status == "error");
         let status = if !running.is_empty() {
             "running".to_string()
-        } else if !cs.is_empty() {
+        } else if !cs.is_empty() && !failed {
             "stopped".to_string()
         } else {
             match rec.as_ref().map(|r| r.status.as_str()) {
@@ -1702,4 +1698,125 @@ fn plan_config(plan: &Plan) -> serde_json::Value {
         "health_check": plan.health,
         "dockerfile": plan.dockerfile_source,
     })
+}
+
+/// The services `names` picks (all deployable ones when empty), in waves of the deployment
+/// order.
+pub fn waves<'t>(
+    topo: &'t Topology,
+    names: &[String],
+) -> Result<Vec<Vec<&'t Service>>, DeployError> {
+    for n in names {
+        names::validate_service_name(n)?;
+        let svc = topo
+            .service(n)
+            .ok_or_else(|| DeployError::UnknownService(n.clone()))?;
+        if !svc.deployable || !svc.kind.deployable() {
+            return Err(PlanError::NotDeployable {
+                service: n.clone(),
+                kind: svc.kind,
+            }
+            .into());
+        }
+    }
+    let wanted = |s: &Service| {
+        s.deployable && s.kind.deployable() && (names.is_empty() || names.contains(&s.name))
+    };
+    let mut seen = Vec::new();
+    let mut waves = Vec::new();
+    for wave in &topo.deployment_order {
+        let w: Vec<&Service> = wave
+            .iter()
+            .filter_map(|n| topo.service(n))
+            .filter(|s| wanted(s) && !seen.contains(&s.name))
+            .collect();
+        seen.extend(w.iter().map(|s| s.name.clone()));
+        if !w.is_empty() {
+            waves.push(w);
+        }
+    }
+    let rest: Vec<&Service> = topo
+        .services
+        .iter()
+        .filter(|s| wanted(s) && !seen.contains(&s.name))
+        .collect();
+    if !rest.is_empty() {
+        waves.push(rest);
+    }
+    Ok(waves)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{HealthCheck, ResourceLimits};
+
+    fn svc(name: &str, kind: ServiceType) -> Service {
+        Service {
+            name: name.into(),
+            path: name.into(),
+            kind,
+            confidence: 0.9,
+            indicators: vec![],
+            technologies: vec![],
+            port: None,
+            ports: vec![],
+            start_command: None,
+            env: Default::default(),
+            health_check: HealthCheck::default(),
+            resource_limits: ResourceLimits::default(),
+            depends_on: vec![],
+            deployable: kind.deployable(),
+            members: vec![],
+            stack: None,
+            dockerfile: None,
+            dependencies: vec![],
+        }
+    }
+
+    fn topo() -> Topology {
+        Topology {
+            workspace: "/w".into(),
+            services: vec![
+                svc("db", ServiceType::Containerized),
+                svc("api", ServiceType::Nodejs),
+                svc("web", ServiceType::Static),
+                svc("tf", ServiceType::Infrastructure),
+                svc("extra", ServiceType::Python),
+            ],
+            deployment_order: vec![vec!["db".into()], vec!["api".into()], vec!["web".into()]],
+            diagnostics: vec![],
+        }
+    }
+
+    fn names(w: &[Vec<&Service>]) -> Vec<Vec<String>> {
+        w.iter()
+            .map(|w| w.iter().map(|s| s.name.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn waves_follow_the_order_and_skip_what_is_not_wanted() {
+        let t = topo();
+        assert_eq!(
+            names(&waves(&t, &[]).unwrap()),
+            vec![vec!["db"], vec!["api"], vec!["web"], vec!["extra"]]
+        );
+        assert_eq!(
+            names(&waves(&t, &["web".into(), "db".into()]).unwrap()),
+            vec![vec!["db"], vec!["web"]]
+        );
+        assert!(matches!(
+            waves(&t, &["nope".into()]),
+            Err(DeployError::UnknownService(_))
+        ));
+        assert!(matches!(
+            waves(&t, &["tf".into()]),
+            Err(DeployError::Plan(PlanError::NotDeployable { .. }))
+        ));
+        assert!(matches!(
+            waves(&t, &["a b".into()]),
+            Err(DeployError::Invalid(_))
+        ));
+    }
 }

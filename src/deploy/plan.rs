@@ -304,11 +304,29 @@ pub fn generate(dir: &Path, svc: &Service, port: Option<u16>, config: &Config) -
                 });
             }
             d.push_str("COPY . .\n");
-            let has_start = pkg.pointer("/scripts/start").is_some();
-            match (start, has_start) {
+            // package scripts run through sh with the local binaries on PATH, so the image needs
+            // no package manager at run time (Debian's nodejs comes without npm)
+            d.push_str("ENV PATH=/app/node_modules/.bin:$PATH\n");
+            let script = pkg
+                .pointer("/scripts/start")
+                .and_then(|s| s.as_str())
+                .map(str::to_string);
+            let via_pm = |c: &str| {
+                matches!(
+                    c,
+                    "npm start"
+                        | "npm run start"
+                        | "yarn start"
+                        | "yarn run start"
+                        | "pnpm start"
+                        | "pnpm run start"
+                )
+            };
+            match (start, &script) {
+                (Some(cmd), Some(s)) if via_pm(cmd) => d.push_str(&shell_cmd(s)),
                 (Some(cmd), _) => d.push_str(&shell_cmd(cmd)),
-                (None, true) => d.push_str(&exec_cmd(&["npm", "start"])),
-                (None, false) => {
+                (None, Some(s)) => d.push_str(&shell_cmd(s)),
+                (None, None) => {
                     let main = pkg
                         .get("main")
                         .and_then(|m| m.as_str())
@@ -621,7 +639,11 @@ mod tests {
         .unwrap();
         let t = generate(d, &svc, Some(3000), &Config::default());
         assert!(t.contains("RUN npm install --omit=dev"), "{t}");
-        assert!(t.contains(r#"CMD ["npm","start"]"#), "{t}");
+        assert!(t.contains(r#"CMD ["sh","-c","exec node a.js"]"#), "{t}");
+        let mut via_npm = svc.clone();
+        via_npm.start_command = Some("npm start".into());
+        let t = generate(d, &via_npm, Some(3000), &Config::default());
+        assert!(t.contains(r#"CMD ["sh","-c","exec node a.js"]"#), "{t}");
     }
 
     #[test]

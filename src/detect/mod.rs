@@ -16,6 +16,8 @@ pub mod order;
 pub mod ports;
 pub mod walker;
 
+pub mod lang;
+
 pub mod compose;
 pub mod deno;
 pub mod dockerfile;

@@ -863,13 +863,21 @@ impl Engine {
         })
     }
 
-    /// Container events of kyozo-labelled containers.
+    /// Container events of kyozo-labelled containers, from the moment of the call on.
     pub fn events(&self) -> impl Stream<Item = Result<EngineEvent, RuntimeError>> + Send + use<> {
         let filters = HashMap::from([
             ("type".to_string(), vec!["container".to_string()]),
             ("label".to_string(), vec![format!("{LABEL_MANAGED}=true")]),
         ]);
-        let opts = EventsOptionsBuilder::new().filters(&filters).build();
+        // from the moment of the call, even though the request goes out on the first poll
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let opts = EventsOptionsBuilder::new()
+            .since(&since.to_string())
+            .filters(&filters)
+            .build();
         self.docker.events(Some(opts)).map(|item| {
             let e = item.map_err(|e| RuntimeError::engine("events", e))?;
             let actor = e.actor.unwrap_or_default();
