@@ -492,16 +492,18 @@ impl State {
     }
 
     /// The tree as shown: pruned to the filter when one is set.
-    pub fn shown_tree(&self) -> Option<TreeNode> {
+    pub fn shown_tree(&self) -> Option<std::borrow::Cow<'_, TreeNode>> {
         if self.filter.is_empty() {
-            return Some(self.tree.clone());
+            return Some(std::borrow::Cow::Borrowed(&self.tree));
         }
-        self.tree.pruned(&|n: &TreeNode| {
-            n.service
-                .as_deref()
-                .and_then(|name| self.service(name))
-                .is_some_and(|s| self.matches_filter(s))
-        })
+        self.tree
+            .pruned(&|n: &TreeNode| {
+                n.service
+                    .as_deref()
+                    .and_then(|name| self.service(name))
+                    .is_some_and(|s| self.matches_filter(s))
+            })
+            .map(std::borrow::Cow::Owned)
     }
 
     /// Services an action applies to: the marked ones, else the selected one.

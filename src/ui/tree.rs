@@ -30,7 +30,16 @@ pub fn glyph(state: &State, name: &str) -> (&'static str, RunStatus) {
     (g, status)
 }
 
-fn item(state: &State, theme: &Theme, n: &TreeNode) -> TreeItem<'static, String> {
+/// The tree item of a folder. Only opened folders get their real children: a closed folder gets
+/// one placeholder child (never shown) so the widget draws it as closed, which keeps a frame's cost
+/// proportional to the visible rows, not to the workspace size.
+fn item(
+    state: &State,
+    theme: &Theme,
+    n: &TreeNode,
+    path: &mut Vec<String>,
+    all_open: bool,
+) -> TreeItem<'static, String> {
     let mut spans = Vec::new();
     if let Some(name) = &n.service {
         let (g, status) = glyph(state, name);
@@ -57,8 +66,19 @@ fn item(state: &State, theme: &Theme, n: &TreeNode) -> TreeItem<'static, String>
     } else {
         spans.push(Span::raw(n.name.clone()));
     }
-    let children: Vec<TreeItem<'static, String>> =
-        n.children.iter().map(|c| item(state, theme, c)).collect();
+    path.push(n.rel.clone());
+    let open = all_open || state.tree_opened.contains(path.as_slice());
+    let children: Vec<TreeItem<'static, String>> = if n.children.is_empty() {
+        Vec::new()
+    } else if open {
+        n.children
+            .iter()
+            .map(|c| item(state, theme, c, path, all_open))
+            .collect()
+    } else {
+        vec![TreeItem::new_leaf(format!("{}/…", n.rel), "…")]
+    };
+    path.pop();
     let text = Line::from(spans);
     if children.is_empty() {
         TreeItem::new_leaf(n.rel.clone(), text)
@@ -89,9 +109,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(msg).style(theme.dim()).block(block), area);
         return;
     };
-    let items = vec![item(state, theme, &root)];
-    let mut ts: TreeState<String> = TreeState::default();
     let all_open = !state.filter.is_empty();
+    let items = vec![item(state, theme, &root, &mut Vec::new(), all_open)];
+    let mut ts: TreeState<String> = TreeState::default();
     for row in root.visible(&state.tree_opened, all_open) {
         if all_open || state.tree_opened.contains(&row.id) {
             ts.open(row.id.clone());
