@@ -283,3 +283,30 @@ fn layout_is_responsive() {
     assert_eq!(a.tree.width, 160);
     assert_eq!(a.services.area(), 0);
 }
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10), (79, 23), (300, 100)] {
+        let mut s = with_logs(live_state());
+        let _ = draw(&mut s, w, h);
+        s.help = true;
+        let _ = draw(&mut s, w, h);
+        s.help = false;
+        s.confirm = Some(ConfirmAction::Remove(vec!["api".into()]));
+        let _ = draw(&mut s, w, h);
+        s.confirm = None;
+        s.palette = Some(Palette {
+            input: "deploy ".into(),
+            completions: vec!["api".into(), "auth".into()],
+            selected: 1,
+        });
+        let _ = draw(&mut s, w, h);
+        s.palette = None;
+        s.zoom = true;
+        for tab in Tab::ALL {
+            s.tab = tab;
+            s.focus = Pane::Bottom;
+            let _ = draw(&mut s, w, h);
+        }
+    }
+}
