@@ -7,6 +7,7 @@
 # BINARY defaults to target/release/kyozo (falls back to target/debug/kyozo), WORKSPACE to
 # assets/demo, SECONDS to 60. Set KYOZO_BENCH_ENGINE=1 to let the cockpit reach the local engine
 # (default: DOCKER_HOST points at a missing socket, so only the 5 s reconnect attempts run).
+# KYOZO_DB and KYOZO_CONFIG are passed through when set (e.g. to watch a deployed workspace).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$here/target}
@@ -24,7 +25,7 @@ engine_env="DOCKER_HOST=unix://$tmp/no-docker.sock"
 now_ms() { date +%s%3N; }
 start=$(now_ms)
 tmux -L "$sock" -f /dev/null new-session -d -x 160 -y 48 \
-  "env HOME=$tmp KYOZO_CONFIG=$tmp/none.toml KYOZO_DB=$tmp/kyozo.redb $engine_env $bin $ws; sleep 600"
+  "env HOME=$tmp KYOZO_DB=${KYOZO_DB:-$tmp/kyozo.redb} KYOZO_CONFIG=${KYOZO_CONFIG:-$tmp/none.toml} $engine_env $bin $ws; sleep 600"
 # First frame with detection done: the services table lists a service.
 until tmux -L "$sock" capture-pane -p | grep -q '│NAME'; do
   sleep 0.01
