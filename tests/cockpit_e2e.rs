@@ -166,6 +166,32 @@ fn bad_keymap_is_a_clear_error_at_start() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown action `deploy_everything`"), "{err}");
+
+    std::fs::write(&config, "[ui]\ntheme = \"neon\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kyozo"))
+        .arg(fixture())
+        .env("KYOZO_CONFIG", &config)
+        .env("KYOZO_DB", home.path().join("db.redb"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("neon"), "{err}");
+}
+
+#[test]
+fn without_a_terminal_the_cockpit_says_so() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kyozo"))
+        .arg(fixture())
+        .env("KYOZO_CONFIG", home.path().join("none.toml"))
+        .env("KYOZO_DB", home.path().join("db.redb"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a terminal"), "{err}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `kyozo [PATH]`: the cockpit.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,8 +19,20 @@ pub fn run(path: &Path, readonly: bool, store: &StoreArgs) -> color_eyre::Result
     let config = Config::load_default().wrap_err("cannot start the cockpit")?;
     let (keymap, warnings) =
         Keymap::from_config(&config.keys).wrap_err("cannot start the cockpit")?;
+    if !matches!(config.ui.theme.as_str(), "default" | "mono") {
+        return Err(eyre!(
+            "cannot start the cockpit: [ui] theme = \"{}\" is not a theme (default or mono)",
+            config.ui.theme
+        ));
+    }
     let root =
         crate::detect::canonical_root(path).map_err(|e| eyre!("cannot open workspace: {e}"))?;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(eyre!(
+            "the cockpit needs a terminal (stdin and stdout are not both a tty); for scripts use \
+             `kyozo detect`, `kyozo ps --json` or `kyozo events --json`"
+        ));
+    }
     let store = open_store(store, &root);
     let mut state = State::new(root.clone(), readonly, &config, keymap);
     if !warnings.is_empty() {
