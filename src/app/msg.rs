@@ -204,7 +204,7 @@ pub enum Msg {
 }
 
 /// Work for the workers. `update` returns these; it never does I/O itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Detect the workspace: everything, or only these workspace-relative folders.
     Detect {
@@ -247,6 +247,12 @@ pub enum Command {
     SaveLogs {
         service: String,
         lines: Vec<String>,
+    },
+    /// Store a detection (the topology changed) and one `detection_changed` event per service whose
+    /// detection changed, with the names of the fields that changed.
+    RecordDetection {
+        topology: Box<Topology>,
+        changed: Vec<(String, Vec<String>)>,
     },
     /// Persist the workspace's auto-deploy setting.
     SetAutoDeploy(bool),

@@ -1124,6 +1124,43 @@ fn folder_in(service_path: &str, changed: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// Services present in both detections whose detection changed, with the changed field names.
+pub fn detection_changes(
+    old: &crate::detect::Topology,
+    new: &crate::detect::Topology,
+) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for n in &new.services {
+        let Some(o) = old.service(&n.name) else {
+            continue;
+        };
+        let mut fields = Vec::new();
+        let mut check = |name: &str, differs: bool| {
+            if differs {
+                fields.push(name.to_string());
+            }
+        };
+        check("type", o.kind != n.kind);
+        check("path", o.path != n.path);
+        check("indicators", o.indicators != n.indicators);
+        check("technologies", o.technologies != n.technologies);
+        check("port", o.port != n.port || o.ports != n.ports);
+        check("start_command", o.start_command != n.start_command);
+        check("env", o.env != n.env);
+        check("depends_on", o.depends_on != n.depends_on);
+        check("members", o.members != n.members);
+        check("dockerfile", o.dockerfile != n.dockerfile);
+        check(
+            "deployable",
+            o.deployable != n.deployable || o.stack != n.stack,
+        );
+        if !fields.is_empty() {
+            out.push((n.name.clone(), fields));
+        }
+    }
+    out
+}
+
 fn on_fs_changed(state: &mut State, folders: Vec<String>, cmds: &mut Vec<Command>) {
     if folders.is_empty() {
         return;
@@ -1154,6 +1191,19 @@ fn on_detected(
     cmds: &mut Vec<Command>,
 ) {
     let first = state.topology.is_none();
+    let changed_services = match &state.topology {
+        Some(old) => detection_changes(old, &topology),
+        None => Vec::new(),
+    };
+    if first
+        || !changed_services.is_empty()
+        || state.topology.as_ref().map(|t| t.services.len()) != Some(topology.services.len())
+    {
+        cmds.push(Command::RecordDetection {
+            topology: Box::new(topology.clone()),
+            changed: changed_services,
+        });
+    }
     state.detect_job.running = false;
     state.detect_job.in_flight = None;
     state.detect_error = None;

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::engine::{EngineWorker, SharedTopology};
 use super::msg::{Command, EventRow, Msg};
 use crate::detect::{self, DetectOptions, FolderResult, walker};
-use crate::store::Store;
+use crate::store::{EventKind, NewEvent, Store};
 
 /// Sends a message; a closed channel means the cockpit is leaving, which is fine.
 fn send(tx: &UnboundedSender<Msg>, msg: Msg) {
@@ -238,6 +238,17 @@ impl Workers {
                     }
                 }
             }
+            Command::RecordDetection { topology, changed } => {
+                if let Ok(h) = &self.store {
+                    let h = Arc::clone(h);
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = record_detection(&h, &topology, &changed) {
+                            send(&tx, Msg::Error(format!("detection not recorded: {e}")));
+                        }
+                    });
+                }
+            }
             Command::SetAutoDeploy(on) => {
                 if let Ok(h) = &self.store {
                     let h = Arc::clone(h);
@@ -269,6 +280,23 @@ impl Workers {
             Command::SetMouse(_) | Command::Quit => {}
         }
     }
+}
+
+/// Stores a detection and its `detection_changed` events (triggered by `kyozo`).
+fn record_detection(
+    h: &StoreHandle,
+    topology: &detect::Topology,
+    changed: &[(String, Vec<String>)],
+) -> Result<(), crate::store::StoreError> {
+    let json = serde_json::to_value(topology).unwrap_or(serde_json::Value::Null);
+    h.store.record_detection(h.workspace.id, &json)?;
+    for (service, fields) in changed {
+        let ev = NewEvent::new(service, EventKind::DetectionChanged)
+            .data(serde_json::json!({ "changed": fields }))
+            .triggered_by(crate::deploy::deployer::AUTOMATIC);
+        h.store.append_event(h.workspace.id, ev)?;
+    }
+    Ok(())
 }
 
 /// Opens `url` with `$BROWSER` or `xdg-open` when a display (or `$BROWSER`) is there; otherwise,

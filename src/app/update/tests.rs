@@ -811,3 +811,49 @@ fn keymap_clash_warning_reaches_the_status_line_and_clears_on_key() {
     let _ = update(&mut s, key('j'));
     assert!(s.status.is_none());
 }
+
+#[test]
+fn changed_detection_is_recorded_with_the_changed_fields() {
+    let mut s = live_state();
+    let mut topo = s.topology.clone().unwrap();
+    let api = topo.services.iter_mut().find(|x| x.name == "api").unwrap();
+    api.port = Some(4001);
+    api.ports = vec![4001];
+    api.env.insert("PORT".into(), "4001".into());
+    let folders = s.folders.clone();
+    let _ = update(&mut s, Msg::FsChanged(vec!["services/api".into()]));
+    let cmds = update(
+        &mut s,
+        Msg::Detected {
+            topology: Box::new(topo.clone()),
+            folders,
+            changed: vec!["services/api".into()],
+        },
+    );
+    let recorded = cmds.iter().find_map(|c| match c {
+        Command::RecordDetection { changed, .. } => Some(changed.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        recorded,
+        Some(vec![(
+            "api".to_string(),
+            vec!["port".to_string(), "env".to_string()]
+        )])
+    );
+    // The same result again records nothing.
+    let folders = s.folders.clone();
+    let cmds = update(
+        &mut s,
+        Msg::Detected {
+            topology: Box::new(topo),
+            folders,
+            changed: vec![],
+        },
+    );
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Command::RecordDetection { .. }))
+    );
+}
