@@ -35,7 +35,14 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let header = Row::new(["TIME", "EVENT", "TOOK", "BY", "ERROR"]).style(theme.title());
+    // Narrow panes drop the BY column.
+    let wide = area.width >= 70;
+    let mut titles = vec!["TIME", "EVENT", "TOOK"];
+    if wide {
+        titles.push("BY");
+    }
+    titles.push("ERROR");
+    let header = Row::new(titles).style(theme.title());
     let rows: Vec<Row> = events
         .iter()
         .skip(state.text_scroll)
@@ -45,7 +52,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             } else {
                 Default::default()
             };
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(fmt_time(Some(e.at_ms))),
                 Cell::from(Span::styled(e.kind.clone(), kind_style)),
                 Cell::from(
@@ -53,25 +60,26 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                         .map(|d| format!("{:.1}s", d as f64 / 1000.0))
                         .unwrap_or_else(|| "-".into()),
                 ),
-                Cell::from(e.triggered_by.clone()),
-                Cell::from(Span::styled(
-                    e.error.clone().unwrap_or_default(),
-                    theme.error(),
-                )),
-            ])
+            ];
+            if wide {
+                cells.push(Cell::from(e.triggered_by.clone()));
+            }
+            cells.push(Cell::from(Span::styled(
+                e.error.clone().unwrap_or_default(),
+                theme.error(),
+            )));
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Length(20),
-            Constraint::Length(6),
-            Constraint::Length(16),
-            Constraint::Min(10),
-        ],
-    )
-    .header(header)
-    .column_spacing(1);
+    let mut widths = vec![
+        Constraint::Length(8),
+        Constraint::Length(20),
+        Constraint::Length(6),
+    ];
+    if wide {
+        widths.push(Constraint::Length(16));
+    }
+    widths.push(Constraint::Min(6));
+    let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, area);
 }
