@@ -246,3 +246,50 @@ fn no_color_gives_a_mono_screen() {
         assert_eq!(n > 0, want_colour, "NO_COLOR={no_color}: {n} colour codes");
     }
 }
+
+/// Copies a folder tree (fixtures are small).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn file_changes_update_the_tree() {
+    let home = tempfile::tempdir().unwrap();
+    let ws = home.path().join("harbor");
+    copy_tree(&fixture(), &ws);
+    let script = format!(
+        "env {} {} {}; sleep 600",
+        env(home.path()),
+        env!("CARGO_BIN_EXE_kyozo"),
+        ws.display()
+    );
+    let t = Tmux::start(&script, tempfile::tempdir().unwrap());
+    t.wait_text("worker");
+    // A new service folder appears in the tree and the table.
+    std::fs::create_dir_all(ws.join("services/billing")).unwrap();
+    std::fs::write(
+        ws.join("services/billing/Dockerfile"),
+        "FROM scratch\nEXPOSE 9100\n",
+    )
+    .unwrap();
+    let s = t.wait_text("○ billing docker");
+    assert!(s.contains("9100"), "{s}");
+    // A folder ignored by .gitignore is never a service.
+    std::fs::write(ws.join(".gitignore"), "generated/\n").unwrap();
+    std::fs::create_dir_all(ws.join("generated")).unwrap();
+    std::fs::write(ws.join("generated/Dockerfile"), "FROM scratch\n").unwrap();
+    // A removed service goes away.
+    std::fs::remove_dir_all(ws.join("services/worker")).unwrap();
+    let s = t.wait_for("worker gone", |s| !s.contains("worker"));
+    assert!(s.contains("billing"), "{s}");
+    assert!(!s.contains("generated"), "ignored folder shown:\n{s}");
+}

@@ -55,6 +55,23 @@ fn cockpit_deploys_a_service_and_sees_it_running() {
     t.wait_text("api-1 |");
     assert_eq!(ws.containers().len(), 1, "{:?}", ws.containers());
 
+    // Auto-deploy: a change in the deployed folder marks it drifted and rebuilds it.
+    t.keys(&["u"]);
+    t.wait_text("auto-deploy");
+    std::fs::write(ws.root.join("services/api/index.extra"), "changed\n").unwrap();
+    t.wait_text("auto-deploy: rebuilding api");
+    // The status line (the last line) reports the end of the rebuild.
+    t.wait_for("api redeployed", |s| {
+        s.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.contains("api: deployed in"))
+    });
+    let answer = wait_for(20, || {
+        http_get(18471, "/health").filter(|(code, _)| *code == 200)
+    });
+    assert!(answer.is_some(), "api does not answer after the rebuild");
+
     // Remove through the confirm dialog.
     t.keys(&["x"]);
     t.wait_text("Remove api?");
