@@ -93,7 +93,11 @@ pub fn run(opts: Options) -> Result<(), RunError> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(run_async(opts))
+    let result = rt.block_on(run_async(opts));
+    // The terminal is restored by now. Do not wait for work in flight (a deploy can take
+    // minutes): give short store writes a moment, then leave.
+    rt.shutdown_timeout(Duration::from_millis(500));
+    result
 }
 
 async fn run_async(opts: Options) -> Result<(), RunError> {
