@@ -419,3 +419,26 @@ fn table_snapshot_of_the_compose_fixture() {
     t.workspace = "[workspace]".to_string();
     insta::assert_snapshot!("compose_table", kyozo::cli::detect::render(&t, false));
 }
+
+#[test]
+fn a_gitignored_env_file_still_interpolates_and_counts_as_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let w = |rel: &str, text: &str| {
+        let p = r.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w(".gitignore", ".env\n");
+    w("stack/.env", "WEB_PORT=18000\n");
+    w(
+        "stack/compose.yaml",
+        "services:\n  web:\n    image: x\n    ports: [\"${WEB_PORT}:80\"]\n",
+    );
+    w("auth/Dockerfile", "FROM alpine\n");
+    w("api/Dockerfile", "FROM alpine\n");
+    w("api/.env", "AUTH_URL=http://auth:80\n");
+    let t = detect::detect(r, &DetectOptions::default()).unwrap();
+    assert_eq!(t.service("stack").unwrap().port, Some(18000));
+    assert_eq!(t.service("api").unwrap().depends_on, vec!["auth"]);
+}
