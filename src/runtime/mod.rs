@@ -977,6 +977,43 @@ mod tests {
         assert!(failure_message("returned a non-zero code: 1", "oops: no file").contains("oops"));
     }
 
+    #[tokio::test]
+    async fn unreachable_endpoints_are_named() {
+        let tls = Endpoint {
+            target: Target::Tls {
+                addr: "127.0.0.1:1".into(),
+                cert_dir: "/nonexistent/certs".into(),
+            },
+            source: "DOCKER_HOST".into(),
+        };
+        let e = Engine::connect_to(tls).await.unwrap_err().to_string();
+        assert!(
+            e.starts_with("cannot reach the Docker Engine at tcp://127.0.0.1:1 (tls): "),
+            "{e}"
+        );
+        let tcp = Endpoint {
+            target: Target::Tcp("127.0.0.1:1".into()),
+            source: "DOCKER_HOST".into(),
+        };
+        let e = Engine::connect_to(tcp).await.unwrap_err().to_string();
+        assert!(
+            e.starts_with("cannot reach the Docker Engine at tcp://127.0.0.1:1: "),
+            "{e}"
+        );
+        let unix = Endpoint {
+            target: Target::Unix("/nonexistent/docker.sock".into()),
+            source: "default".into(),
+        };
+        let e = Engine::connect_to(unix).await.unwrap_err().to_string();
+        assert!(e.contains("unix:///nonexistent/docker.sock"), "{e}");
+        let ssh = Endpoint {
+            target: Target::Ssh("ssh://me@host".into()),
+            source: "context remote".into(),
+        };
+        let e = Engine::connect_to(ssh).await.unwrap_err().to_string();
+        assert!(e.contains("ssh engines are not supported"), "{e}");
+    }
+
     #[test]
     fn stats_percentages() {
         let s: bollard::models::ContainerStatsResponse = serde_json::from_value(serde_json::json!({
