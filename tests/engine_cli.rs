@@ -71,6 +71,16 @@ fn up_ps_logs_events_down() {
     let body = wait_for(10, || http_get(port, "/").map(|x| x.1)).unwrap();
     assert!(body.contains("hello from backend"));
 
+    // containers are found by workspace path, whichever history store is used
+    let other_db = ws.db.with_file_name("other.redb");
+    let out = ws.kyozo_env(
+        &["ps", "--json"],
+        &[("KYOZO_DB", other_db.to_str().unwrap())],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ps2: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(ps2.iter().all(|s| s["status"] == "running"), "{ps2:?}");
+
     let out = ws.kyozo(&["logs", "frontend", "--tail", "5"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
