@@ -1409,10 +1409,14 @@ impl Deployer {
         }
         let engine = &self.inner.engine;
         let running: Vec<&ContainerInfo> = cs.iter().filter(|c| c.running()).collect();
-        let desired = rec
-            .as_ref()
-            .map(|r| r.desired_replicas)
-            .unwrap_or(if cs.is_empty() { 0 } else { cs.len() as u32 });
+        let desired = if svc.kind == ServiceType::ComposeStack && !cs.is_empty() {
+            // a stack's members are its replicas; the compose file sets their number
+            cs.len() as u32
+        } else {
+            rec.as_ref()
+                .map(|r| r.desired_replicas)
+                .unwrap_or(if cs.is_empty() { 0 } else { cs.len() as u32 })
+        };
         let failed = rec.as_ref().is_some_and(|r| r.status == "error");
         let status = if !running.is_empty() {
             "running".to_string()
@@ -1672,6 +1676,14 @@ impl Deployer {
                 return Ok((Health::Healthy, "engine check healthy".into()));
             }
             return Ok((Health::Unknown, "engine check starting".into()));
+        }
+        if svc.kind == ServiceType::ComposeStack {
+            // members without a check are judged by their running state
+            return Ok(if running.len() == infos.len() {
+                (Health::Healthy, "all members running".into())
+            } else {
+                (Health::Unhealthy, "a member is not running".into())
+            });
         }
         let port = svc.port.or_else(|| svc.ports.first().copied());
         let Some(port) = port else {
