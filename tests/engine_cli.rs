@@ -71,6 +71,16 @@ fn up_ps_logs_events_down() {
     let body = wait_for(10, || http_get(port, "/").map(|x| x.1)).unwrap();
     assert!(body.contains("hello from backend"));
 
+    // containers are found by workspace path, whichever history store is used
+    let other_db = ws.db.with_file_name("other.redb");
+    let out = ws.kyozo_env(
+        &["ps", "--json"],
+        &[("KYOZO_DB", other_db.to_str().unwrap())],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ps2: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(ps2.iter().all(|s| s["status"] == "running"), "{ps2:?}");
+
     let out = ws.kyozo(&["logs", "frontend", "--tail", "5"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -78,6 +88,27 @@ fn up_ps_logs_events_down() {
         "{}",
         stdout(&out)
     );
+    // follow: the existing tail first, then it keeps running until stopped
+    {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kyozo"))
+            .args(["logs", "frontend", "-f", "--tail", "1", "--path"])
+            .arg(&ws.root)
+            .env("KYOZO_CONFIG", support::offline_config())
+            .env("KYOZO_DB", &ws.db)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert_eq!(line, "frontend-1 | frontend got: hello from backend\n");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(child.try_wait().unwrap().is_none(), "-f keeps following");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
     let out = ws.kyozo(&["logs", "frontend", "--since", "1h"]);
     assert!(stdout(&out).contains("frontend-1 |"));
 

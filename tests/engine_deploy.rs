@@ -446,3 +446,33 @@ async fn invalid_port_is_a_recorded_failure() {
     );
     assert!(ws.containers().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_dockerfile_builds_and_runs_node() {
+    if !engine_ready() {
+        return;
+    }
+    let ws = TestWs::new("engine-node");
+    let d = deployer(&ws).await;
+    let mut svc = python_service();
+    svc.name = "web".into();
+    svc.path = "web".into();
+    svc.kind = ServiceType::Nodejs;
+    svc.port = Some(3000);
+    svc.ports = vec![3000];
+    svc.start_command = Some("npm start".into());
+    let topo = detect::Topology {
+        workspace: ws.root.to_string_lossy().into_owned(),
+        services: vec![svc],
+        deployment_order: vec![vec!["web".into()]],
+        diagnostics: vec![],
+    };
+    let text = d.plan(&topo.services[0]).unwrap().dockerfile.unwrap();
+    assert!(text.contains("FROM kyozo-base/node:18"), "{text}");
+    d.up(&topo, &[], |_| {}).await.unwrap();
+    let status = d.status(&topo, false).await.unwrap();
+    let port = host_port(&status, "web", 3000);
+    let (_, body) =
+        wait_for(20, || http_get(port, "/").filter(|(c, _)| *c == 200)).expect("node answers");
+    assert_eq!(body, "hello from node\n");
+}

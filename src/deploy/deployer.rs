@@ -289,6 +289,11 @@ impl Deployer {
         names::network_name(&self.inner.ws)
     }
 
+    /// The canonical workspace path, as the containers' path label carries it.
+    fn ws_path(&self) -> String {
+        self.inner.root.to_string_lossy().into_owned()
+    }
+
     fn ws_id(&self) -> String {
         self.inner.workspace.id.to_string()
     }
@@ -372,7 +377,7 @@ impl Deployer {
                 all: true,
             }
         } else {
-            Filter::service(&self.ws_id(), Some(&svc.name))
+            Filter::service(&self.ws_path(), Some(&svc.name))
         };
         Ok(self.inner.engine.list(&filter).await?)
     }
@@ -471,7 +476,12 @@ impl Deployer {
         let plan = match self.plan(svc) {
             Ok(p) => p,
             Err(e) => {
-                let msg = e.to_string();
+                // plan errors name the service already
+                let full = e.to_string();
+                let msg = full
+                    .strip_prefix(&format!("{name}: "))
+                    .unwrap_or(&full)
+                    .to_string();
                 self.fail(svc, None, &msg, t0).await?;
                 return Err(DeployError::Service {
                     service: name,
@@ -703,6 +713,7 @@ impl Deployer {
         vec![
             (runtime::LABEL_MANAGED.to_string(), "true".to_string()),
             (runtime::LABEL_WORKSPACE.to_string(), self.ws_id()),
+            (runtime::LABEL_WORKSPACE_PATH.to_string(), self.ws_path()),
             (runtime::LABEL_SERVICE.to_string(), svc.to_string()),
             (runtime::LABEL_REPLICA.to_string(), replica.to_string()),
             (runtime::LABEL_HASH.to_string(), hash.to_string()),
@@ -737,6 +748,7 @@ impl Deployer {
                 &[
                     (runtime::LABEL_MANAGED.to_string(), "true".to_string()),
                     (runtime::LABEL_WORKSPACE.to_string(), self.ws_id()),
+                    (runtime::LABEL_WORKSPACE_PATH.to_string(), self.ws_path()),
                 ],
             )
             .await?;
@@ -795,7 +807,7 @@ impl Deployer {
         // a leftover container of that name (an interrupted deploy) is ours to replace only when
         // it carries our labels
         if let Ok(old) = engine.inspect(&name).await {
-            if old.label(runtime::LABEL_WORKSPACE) == Some(self.ws_id().as_str()) {
+            if old.label(runtime::LABEL_WORKSPACE_PATH) == Some(self.ws_path().as_str()) {
                 engine.remove(&old.id).await?;
             } else {
                 return Err(DeployError::Other(format!(
@@ -1119,7 +1131,7 @@ impl Deployer {
             let left = self
                 .inner
                 .engine
-                .list(&Filter::service(&self.ws_id(), None))
+                .list(&Filter::service(&self.ws_path(), None))
                 .await?;
             let mut by_service: BTreeMap<String, Vec<ContainerInfo>> = BTreeMap::new();
             for c in left {
@@ -1328,7 +1340,7 @@ impl Deployer {
             }
         }
         let now = engine
-            .list(&Filter::service(&self.ws_id(), Some(&svc.name)))
+            .list(&Filter::service(&self.ws_path(), Some(&svc.name)))
             .await?;
         let mut rec = self.record(svc).await?;
         rec.desired_replicas = replicas;
@@ -1359,7 +1371,7 @@ impl Deployer {
         let all = self
             .inner
             .engine
-            .list(&Filter::service(&self.ws_id(), None))
+            .list(&Filter::service(&self.ws_path(), None))
             .await?;
         let id = self.inner.workspace.id;
         let records: HashMap<String, ServiceRecord> = self
@@ -1397,10 +1409,14 @@ impl Deployer {
         }
         let engine = &self.inner.engine;
         let running: Vec<&ContainerInfo> = cs.iter().filter(|c| c.running()).collect();
-        let desired = rec
-            .as_ref()
-            .map(|r| r.desired_replicas)
-            .unwrap_or(if cs.is_empty() { 0 } else { cs.len() as u32 });
+        let desired = if svc.kind == ServiceType::ComposeStack && !cs.is_empty() {
+            // a stack's members are its replicas; the compose file sets their number
+            cs.len() as u32
+        } else {
+            rec.as_ref()
+                .map(|r| r.desired_replicas)
+                .unwrap_or(if cs.is_empty() { 0 } else { cs.len() as u32 })
+        };
         let failed = rec.as_ref().is_some_and(|r| r.status == "error");
         let status = if !running.is_empty() {
             "running".to_string()
@@ -1559,10 +1575,10 @@ impl Deployer {
 
     /// Engine events of this workspace's containers.
     pub fn events(&self) -> impl Stream<Item = Result<EngineEvent, RuntimeError>> + Send + use<> {
-        let ws = self.ws_id();
+        let ws = self.ws_path();
         self.inner.engine.events().filter(move |e| {
             let keep = match e {
-                Ok(ev) => ev.workspace.as_deref() == Some(ws.as_str()),
+                Ok(ev) => ev.workspace_path.as_deref() == Some(ws.as_str()),
                 Err(_) => true,
             };
             async move { keep }
@@ -1660,6 +1676,14 @@ impl Deployer {
                 return Ok((Health::Healthy, "engine check healthy".into()));
             }
             return Ok((Health::Unknown, "engine check starting".into()));
+        }
+        if svc.kind == ServiceType::ComposeStack {
+            // members without a check are judged by their running state
+            return Ok(if running.len() == infos.len() {
+                (Health::Healthy, "all members running".into())
+            } else {
+                (Health::Unhealthy, "a member is not running".into())
+            });
         }
         let port = svc.port.or_else(|| svc.ports.first().copied());
         let Some(port) = port else {

@@ -16,6 +16,8 @@ pub enum PlanError {
     Invalid(#[from] ValidationError),
     #[error("{service}: type {kind} is not deployable")]
     NotDeployable { service: String, kind: ServiceType },
+    #[error("{service}: {message}")]
+    Unsupported { service: String, message: String },
     #[error("{service}: no compose file in {path}")]
     NoComposeFile { service: String, path: String },
 }
@@ -155,6 +157,15 @@ pub fn plan(root: &Path, ws: &str, svc: &Service, config: &Config) -> Result<Pla
             plan.dockerfile_name = Some(name);
         }
         None => {
+            if svc.kind == ServiceType::Proxy && is_busybox(&config.images.nginx) {
+                return Err(PlanError::Unsupported {
+                    service: svc.name.clone(),
+                    message: format!(
+                        "a proxy needs an nginx image; [images] nginx is {}",
+                        config.images.nginx
+                    ),
+                });
+            }
             plan.dockerfile = Some(generate(&dir, svc, port, config));
             plan.dockerfile_source = Some(DockerfileSource::Generated);
             plan.dockerfile_name = Some(GENERATED_DOCKERFILE.to_string());
@@ -174,6 +185,12 @@ pub fn compose_file(dir: &Path) -> Option<PathBuf> {
     .into_iter()
     .map(|f| dir.join(f))
     .find(|p| p.is_file())
+}
+
+/// Whether an image reference names a busybox image (`kyozo-base/busybox:latest`, `busybox:1`).
+fn is_busybox(image: &str) -> bool {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    name.split([':', '@']).next() == Some("busybox")
 }
 
 fn exists(dir: &Path, f: &str) -> bool {
@@ -502,7 +519,15 @@ pub fn generate(dir: &Path, svc: &Service, port: Option<u16>, config: &Config) -
             } else {
                 format!("{root}/")
             };
-            d.push_str(&format!("COPY {src} /usr/share/nginx/html/\nEXPOSE 80\n"));
+            let port = port.unwrap_or(80);
+            if is_busybox(&img.nginx) {
+                // a busybox base serves the files with its own httpd
+                d.push_str(&format!("COPY {src} /www/\nEXPOSE {port}\n"));
+                let p = port.to_string();
+                d.push_str(&exec_cmd(&["httpd", "-f", "-p", &p, "-h", "/www"]));
+            } else {
+                d.push_str(&format!("COPY {src} /usr/share/nginx/html/\nEXPOSE 80\n"));
+            }
         }
         ServiceType::Proxy => {
             let conf = ["nginx.conf", "default.conf"]
@@ -673,6 +698,35 @@ mod tests {
             plan(dir.path(), "ws", &infra, &Config::default()),
             Err(PlanError::NotDeployable { .. })
         ));
+    }
+
+    #[test]
+    fn static_sites_on_nginx_or_busybox() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("dist")).unwrap();
+        std::fs::write(dir.path().join("dist/index.html"), "<h1>x</h1>").unwrap();
+        let svc = service("site", ServiceType::Static, Some(80));
+        let t = generate(dir.path(), &svc, Some(80), &Config::default());
+        assert!(t.contains("FROM nginx:alpine"), "{t}");
+        assert!(t.contains("COPY dist/ /usr/share/nginx/html/"), "{t}");
+        let mut offline = Config::default();
+        offline.images.nginx = "kyozo-base/busybox:latest".into();
+        let t = generate(dir.path(), &svc, Some(80), &offline);
+        assert!(t.contains("COPY dist/ /www/"), "{t}");
+        assert!(
+            t.contains(r#"CMD ["httpd","-f","-p","80","-h","/www"]"#),
+            "{t}"
+        );
+        assert!(is_busybox("busybox"));
+        assert!(!is_busybox("nginx:alpine"));
+        std::fs::write(dir.path().join("nginx.conf"), "server { listen 80; }").unwrap();
+        let mut proxy = service("proxy", ServiceType::Proxy, Some(80));
+        proxy.path = ".".into();
+        assert!(matches!(
+            plan(dir.path(), "ws", &proxy, &offline),
+            Err(PlanError::Unsupported { .. })
+        ));
+        assert!(plan(dir.path(), "ws", &proxy, &Config::default()).is_ok());
     }
 
     #[test]

@@ -24,8 +24,11 @@ pub use endpoint::{Endpoint, EndpointEnv, Target};
 
 /// Label marking every resource kyozo created.
 pub const LABEL_MANAGED: &str = "io.kyozo.managed";
-/// Label carrying the workspace id.
+/// Label carrying the workspace id (from the history store).
 pub const LABEL_WORKSPACE: &str = "io.kyozo.workspace";
+/// Label carrying the workspace's canonical path: what kyozo selects its containers by, so they
+/// are found whichever history store is in use.
+pub const LABEL_WORKSPACE_PATH: &str = "io.kyozo.workspace.path";
 /// Label carrying the service name.
 pub const LABEL_SERVICE: &str = "io.kyozo.service";
 /// Label carrying the replica number (1-based).
@@ -265,6 +268,8 @@ pub struct EngineEvent {
     pub container: String,
     pub service: Option<String>,
     pub workspace: Option<String>,
+    /// The workspace's canonical path.
+    pub workspace_path: Option<String>,
     pub replica: Option<u32>,
     /// Unix seconds.
     pub time: i64,
@@ -280,11 +285,12 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// kyozo containers of a workspace (and optionally one service), stopped ones included.
-    pub fn service(workspace_id: &str, service: Option<&str>) -> Filter {
+    /// kyozo containers of a workspace (by canonical path; optionally of one service), stopped
+    /// ones included.
+    pub fn service(workspace_path: &str, service: Option<&str>) -> Filter {
         let mut labels = vec![
             (LABEL_MANAGED.to_string(), "true".to_string()),
-            (LABEL_WORKSPACE.to_string(), workspace_id.to_string()),
+            (LABEL_WORKSPACE_PATH.to_string(), workspace_path.to_string()),
         ];
         if let Some(s) = service {
             labels.push((LABEL_SERVICE.to_string(), s.to_string()));
@@ -890,6 +896,7 @@ impl Engine {
                     .unwrap_or_else(|| actor.id.unwrap_or_default()),
                 service: attrs.get(LABEL_SERVICE).cloned(),
                 workspace: attrs.get(LABEL_WORKSPACE).cloned(),
+                workspace_path: attrs.get(LABEL_WORKSPACE_PATH).cloned(),
                 replica: attrs.get(LABEL_REPLICA).and_then(|r| r.parse().ok()),
                 time: e.time.unwrap_or_default(),
             })
@@ -975,6 +982,43 @@ mod tests {
             "The command '/bin/sh -c false' returned a non-zero code: 1"
         );
         assert!(failure_message("returned a non-zero code: 1", "oops: no file").contains("oops"));
+    }
+
+    #[tokio::test]
+    async fn unreachable_endpoints_are_named() {
+        let tls = Endpoint {
+            target: Target::Tls {
+                addr: "127.0.0.1:1".into(),
+                cert_dir: "/nonexistent/certs".into(),
+            },
+            source: "DOCKER_HOST".into(),
+        };
+        let e = Engine::connect_to(tls).await.unwrap_err().to_string();
+        assert!(
+            e.starts_with("cannot reach the Docker Engine at tcp://127.0.0.1:1 (tls): "),
+            "{e}"
+        );
+        let tcp = Endpoint {
+            target: Target::Tcp("127.0.0.1:1".into()),
+            source: "DOCKER_HOST".into(),
+        };
+        let e = Engine::connect_to(tcp).await.unwrap_err().to_string();
+        assert!(
+            e.starts_with("cannot reach the Docker Engine at tcp://127.0.0.1:1: "),
+            "{e}"
+        );
+        let unix = Endpoint {
+            target: Target::Unix("/nonexistent/docker.sock".into()),
+            source: "default".into(),
+        };
+        let e = Engine::connect_to(unix).await.unwrap_err().to_string();
+        assert!(e.contains("unix:///nonexistent/docker.sock"), "{e}");
+        let ssh = Endpoint {
+            target: Target::Ssh("ssh://me@host".into()),
+            source: "context remote".into(),
+        };
+        let e = Engine::connect_to(ssh).await.unwrap_err().to_string();
+        assert!(e.contains("ssh engines are not supported"), "{e}");
     }
 
     #[test]
