@@ -1,12 +1,69 @@
-//! `kyozo [PATH]`: the cockpit. Placeholder until the cockpit lands.
+//! `kyozo [PATH]`: the cockpit.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use color_eyre::eyre::{WrapErr, eyre};
 
 use super::StoreArgs;
+use crate::app::run::{Options, run as run_cockpit};
+use crate::app::workers::StoreHandle;
+use crate::app::{Keymap, State};
+use crate::config::Config;
+use crate::store::Store;
 
-pub fn run(_path: &Path, _readonly: bool, _store: &StoreArgs) -> color_eyre::Result<ExitCode> {
-    Err(color_eyre::eyre::eyre!(
-        "the cockpit is not built yet; use `kyozo detect PATH`"
-    ))
+/// Opens the cockpit on the workspace at `path`.
+pub fn run(path: &Path, readonly: bool, store: &StoreArgs) -> color_eyre::Result<ExitCode> {
+    let config = Config::load_default().wrap_err("cannot start the cockpit")?;
+    let (keymap, warnings) =
+        Keymap::from_config(&config.keys).wrap_err("cannot start the cockpit")?;
+    if !matches!(config.ui.theme.as_str(), "default" | "mono") {
+        return Err(eyre!(
+            "cannot start the cockpit: [ui] theme = \"{}\" is not a theme (default or mono)",
+            config.ui.theme
+        ));
+    }
+    let root =
+        crate::detect::canonical_root(path).map_err(|e| eyre!("cannot open workspace: {e}"))?;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(eyre!(
+            "the cockpit needs a terminal (stdin and stdout are not both a tty); for scripts use \
+             `kyozo detect`, `kyozo ps --json` or `kyozo events --json`"
+        ));
+    }
+    let store = open_store(store, &root);
+    let mut state = State::new(root.clone(), readonly, &config, keymap);
+    if !warnings.is_empty() {
+        state.warn(warnings.join("; "));
+    }
+    if let Err(e) = &store {
+        tracing::warn!("history store unavailable: {e}");
+    }
+    run_cockpit(Options {
+        workspace: root,
+        config,
+        state,
+        store,
+    })
+    .wrap_err("the cockpit failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The store and this workspace in it; the cockpit works without it (history then says why).
+fn open_store(args: &StoreArgs, root: &Path) -> Result<Arc<StoreHandle>, String> {
+    let path = args
+        .db
+        .clone()
+        .or_else(Store::default_path)
+        .ok_or_else(|| "no store path: set --db, KYOZO_DB, XDG_DATA_HOME or HOME".to_string())?;
+    let store = Store::open(&path).map_err(|e| e.to_string())?;
+    let workspace = store
+        .workspace(&root.to_string_lossy())
+        .map_err(|e| e.to_string())?;
+    Ok(Arc::new(StoreHandle {
+        store: Arc::new(store),
+        workspace,
+    }))
 }

@@ -1,0 +1,262 @@
+//! What flows into the state owner (`Msg`) and out of `update` (`Command`).
+
+use std::collections::BTreeMap;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use super::logs::LogLine;
+use crate::detect::Topology;
+
+/// Lifecycle status of a service as the cockpit shows it (PRODUCT.md section 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum RunStatus {
+    /// Detected, never deployed (or removed).
+    #[default]
+    Deployable,
+    Deploying,
+    Running,
+    Stopped,
+    Scaling,
+    Error,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Deployable => "deployable",
+            RunStatus::Deploying => "deploying",
+            RunStatus::Running => "running",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Scaling => "scaling",
+            RunStatus::Error => "error",
+        }
+    }
+}
+
+/// Health, separate from status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Health {
+    Healthy,
+    Unhealthy,
+    #[default]
+    Unknown,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "ok",
+            Health::Unhealthy => "bad",
+            Health::Unknown => "-",
+        }
+    }
+}
+
+/// One published port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortMap {
+    pub container: u16,
+    pub host: Option<u16>,
+}
+
+/// What the engine says about one service.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServiceRuntime {
+    pub status: RunStatus,
+    pub health: Health,
+    pub running: u32,
+    pub desired: u32,
+    pub cpu_percent: Option<f64>,
+    pub memory_bytes: Option<u64>,
+    pub ports: Vec<PortMap>,
+    /// When the oldest running replica started, ms since the epoch.
+    pub started_at_ms: Option<i64>,
+    pub containers: Vec<String>,
+    /// Folder changed since the image was built.
+    pub drifted: bool,
+    /// The last error of the engine for this service.
+    pub error: Option<String>,
+}
+
+/// A lifecycle operation on services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Op {
+    Deploy,
+    Start,
+    Stop,
+    Restart,
+    Remove,
+    Rebuild,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Deploy => "deploy",
+            Op::Start => "start",
+            Op::Stop => "stop",
+            Op::Restart => "restart",
+            Op::Remove => "remove",
+            Op::Rebuild => "rebuild",
+        }
+    }
+
+    /// The progress label shown on the service while the operation runs.
+    pub fn progress(self) -> &'static str {
+        match self {
+            Op::Deploy => "deploying…",
+            Op::Start => "starting…",
+            Op::Stop => "stopping…",
+            Op::Restart => "restarting…",
+            Op::Remove => "removing…",
+            Op::Rebuild => "building…",
+        }
+    }
+}
+
+/// One deployment event from the store, ready for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub id: String,
+    pub service: String,
+    pub kind: String,
+    pub at_ms: i64,
+    pub duration_ms: Option<u64>,
+    pub error: Option<String>,
+    pub triggered_by: String,
+}
+
+/// Messages from the engine worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineMsg {
+    /// Connected to the engine at this endpoint.
+    Connected { endpoint: String },
+    /// The engine cannot be reached; the worker retries on its own.
+    Unreachable { endpoint: String, reason: String },
+    /// The full state of every kyozo-managed service of this workspace.
+    Snapshot(BTreeMap<String, ServiceRuntime>),
+    /// CPU and memory of a running service.
+    Stats {
+        service: String,
+        cpu_percent: f64,
+        memory_bytes: u64,
+    },
+    /// New log lines of a service (container output, build output).
+    Logs {
+        service: String,
+        lines: Vec<LogLine>,
+    },
+    /// The log stream of a service ended (container gone, engine lost).
+    LogsEnded { service: String },
+    /// A step of a running operation (`building…`, `starting 2/3…`).
+    Progress { service: String, text: String },
+    /// An operation finished.
+    Done {
+        service: String,
+        op: Op,
+        result: Result<String, String>,
+    },
+    /// A scale finished.
+    Scaled {
+        service: String,
+        replicas: u32,
+        result: Result<(), String>,
+    },
+}
+
+/// Everything the state owner reacts to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// Wall clock, ms since the epoch (sent once a second only while something needs it).
+    Tick(i64),
+    /// SIGTERM, SIGHUP, SIGINT.
+    Signal(&'static str),
+    /// A detection finished. `folders` lists the kept folders (workspace-relative) for the tree and
+    /// the watches; `changed` the folders whose analysis changed (for drift), empty on a full run.
+    Detected {
+        topology: Box<Topology>,
+        folders: Vec<String>,
+        changed: Vec<String>,
+    },
+    DetectFailed(String),
+    /// Debounced file changes, workspace-relative folder paths.
+    FsChanged(Vec<String>),
+    Engine(EngineMsg),
+    /// Event history of a service (or of the workspace, `service == None`), newest first.
+    Events {
+        service: Option<String>,
+        result: Result<Vec<EventRow>, String>,
+    },
+    /// The build and run plan of a service, as text.
+    Plan {
+        service: String,
+        result: Result<String, String>,
+    },
+    /// The stored auto-deploy setting of the workspace.
+    AutoDeployLoaded(bool),
+    /// A one-line report from a worker (file saved, browser opened, ...).
+    Info(String),
+    /// A one-line failure from a worker.
+    Error(String),
+}
+
+/// Work for the workers. `update` returns these; it never does I/O itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Detect the workspace: everything, or only these workspace-relative folders.
+    Detect {
+        folders: Option<Vec<String>>,
+    },
+    /// Watch exactly these workspace-relative folders (non-recursively).
+    Watch {
+        folders: Vec<String>,
+    },
+    /// Run a lifecycle operation on services, in dependency order.
+    Engine {
+        op: Op,
+        services: Vec<String>,
+    },
+    /// Set the replica count.
+    Scale {
+        service: String,
+        replicas: u32,
+    },
+    /// Start following the logs of a service (at most one follower per service; a new request
+    /// replaces the old follower). `since_s`: only lines newer than this (Unix seconds), used when
+    /// the buffer already holds the older ones; otherwise the last lines of history come first.
+    FollowLogs {
+        service: String,
+        since_s: Option<i64>,
+    },
+    /// Load the event history of a service.
+    LoadEvents {
+        service: Option<String>,
+    },
+    /// Compute the plan of a service.
+    LoadPlan {
+        service: String,
+    },
+    /// Open a URL in the browser (or report it when no browser is available).
+    OpenUrl {
+        url: String,
+    },
+    /// Write log lines of a service to a file in the current directory.
+    SaveLogs {
+        service: String,
+        lines: Vec<String>,
+    },
+    /// Store a detection (the topology changed) and one `detection_changed` event per service whose
+    /// detection changed, with the names of the fields that changed.
+    RecordDetection {
+        topology: Box<Topology>,
+        changed: Vec<(String, Vec<String>)>,
+    },
+    /// Persist the workspace's auto-deploy setting.
+    SetAutoDeploy(bool),
+    /// Turn mouse capture on or off.
+    SetMouse(bool),
+    Quit,
+}

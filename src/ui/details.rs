@@ -1,0 +1,200 @@
+//! The Details tab: detection evidence and configuration of the selected service.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::Theme;
+use crate::app::State;
+use crate::detect::EdgeKind;
+
+fn kv(theme: &Theme, k: &str, v: impl Into<String>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{k:<13}"), theme.dim()),
+        Span::raw(v.into()),
+    ])
+}
+
+/// The lines of the Details tab (also used by tests).
+pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(name) = state.selected.as_deref() else {
+        return vec![Line::from(Span::styled("Select a service.", theme.dim()))];
+    };
+    let Some(s) = state.service(name) else {
+        return vec![Line::from(Span::styled(
+            format!("{name} is gone"),
+            theme.dim(),
+        ))];
+    };
+    let none = || "-".to_string();
+    let mut out = vec![
+        kv(theme, "service", format!("{} ({})", s.name, s.path)),
+        kv(
+            theme,
+            "type",
+            format!("{} · confidence {:.0}%", s.kind, s.confidence * 100.0),
+        ),
+        kv(
+            theme,
+            "indicators",
+            if s.indicators.is_empty() {
+                none()
+            } else {
+                s.indicators.join(", ")
+            },
+        ),
+        kv(
+            theme,
+            "technologies",
+            if s.technologies.is_empty() {
+                none()
+            } else {
+                s.technologies.join(", ")
+            },
+        ),
+        kv(
+            theme,
+            "port",
+            match (s.port, s.ports.len()) {
+                (Some(p), n) if n > 1 => format!(
+                    "{p} (also {})",
+                    s.ports
+                        .iter()
+                        .skip(1)
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                (Some(p), _) => p.to_string(),
+                (None, _) => "unknown".into(),
+            },
+        ),
+        kv(theme, "start", s.start_command.clone().unwrap_or_else(none)),
+    ];
+    if let Some(df) = &s.dockerfile {
+        out.push(kv(theme, "dockerfile", df.clone()));
+    }
+    out.push(kv(
+        theme,
+        "health",
+        format!(
+            "GET {} every {}s, timeout {}s, {} retries",
+            s.health_check.path,
+            s.health_check.interval_s,
+            s.health_check.timeout_s,
+            s.health_check.retries
+        ),
+    ));
+    out.push(kv(
+        theme,
+        "limits",
+        format!(
+            "memory {} · cpu {} · storage {}",
+            s.resource_limits.memory, s.resource_limits.cpu, s.resource_limits.storage
+        ),
+    ));
+    out.push(kv(
+        theme,
+        "deployable",
+        match (&s.stack, s.deployable) {
+            (Some(st), _) => format!("through compose stack {st}"),
+            (None, true) => "yes".into(),
+            (None, false) => "no (shown only)".into(),
+        },
+    ));
+    if !s.env.is_empty() {
+        out.push(Line::from(Span::styled("env", theme.title())));
+        for (k, v) in &s.env {
+            out.push(Line::from(format!("  {k}={v}")));
+        }
+    }
+    if !s.dependencies.is_empty() || !s.depends_on.is_empty() {
+        out.push(Line::from(Span::styled("dependencies", theme.title())));
+        if s.dependencies.is_empty() {
+            for d in &s.depends_on {
+                out.push(Line::from(format!("  {d}")));
+            }
+        }
+        for d in &s.dependencies {
+            let kind = match d.kind {
+                EdgeKind::Hard => "hard",
+                EdgeKind::Soft => "soft",
+            };
+            out.push(Line::from(vec![
+                Span::raw(format!("  {} ", d.name)),
+                Span::styled(format!("({kind}) {}", d.evidence), theme.dim()),
+            ]));
+        }
+    }
+    if !s.members.is_empty() {
+        out.push(Line::from(Span::styled("members", theme.title())));
+        for m in &s.members {
+            let what = m
+                .image
+                .clone()
+                .or_else(|| m.build.as_ref().map(|b| format!("build {b}")))
+                .unwrap_or_else(none);
+            let ports: Vec<String> = m.ports.iter().map(|p| p.to_string()).collect();
+            let mut t = format!("  {} · {what}", m.name);
+            if !ports.is_empty() {
+                t.push_str(&format!(" · ports {}", ports.join(",")));
+            }
+            if !m.depends_on.is_empty() {
+                t.push_str(&format!(" · after {}", m.depends_on.join(",")));
+            }
+            out.push(Line::from(t));
+        }
+    }
+    if let Some(rt) = state.runtime.get(name) {
+        if !rt.containers.is_empty() {
+            let ids: Vec<String> = rt
+                .containers
+                .iter()
+                .map(|c| c.chars().take(12).collect())
+                .collect();
+            out.push(kv(theme, "containers", ids.join(", ")));
+        }
+        if rt.drifted {
+            out.push(Line::from(Span::styled(
+                "drifted: the folder changed since the image was built",
+                theme.warn(),
+            )));
+        }
+        if let Some(e) = &rt.error {
+            out.push(Line::from(Span::styled(
+                format!("last error: {e}"),
+                theme.error(),
+            )));
+        }
+    }
+    let diags: Vec<_> = state
+        .topology
+        .iter()
+        .flat_map(|t| t.diagnostics.iter())
+        .filter(|d| {
+            s.path == "."
+                || d.path == s.path
+                || d.path
+                    .strip_prefix(&s.path)
+                    .is_some_and(|r| r.starts_with('/'))
+        })
+        .collect();
+    if !diags.is_empty() {
+        out.push(Line::from(Span::styled("diagnostics", theme.title())));
+        for d in diags {
+            out.push(Line::from(Span::styled(
+                format!("  {}: {}", d.path, d.message),
+                theme.warn(),
+            )));
+        }
+    }
+    out
+}
+
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let p = Paragraph::new(lines(state, theme))
+        .wrap(Wrap { trim: false })
+        .scroll((state.text_scroll.min(u16::MAX as usize) as u16, 0));
+    frame.render_widget(p, area);
+}

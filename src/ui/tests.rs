@@ -1,0 +1,312 @@
+//! Snapshots of every pane, overlay and dialog at 80×24 and 160×48 (TestBackend + insta). The
+//! states are built by hand with fixed times and paths, so nothing varies between runs.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use crate::app::msg::{EngineMsg, EventRow, Msg};
+use crate::app::state::{ConfirmAction, InputKind, Palette};
+use crate::app::testing::{live_state, state};
+use crate::app::{LogLine, Pane, State, Tab, update};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn draw(state: &mut State, w: u16, h: u16) -> Terminal<TestBackend> {
+    state.size = (w, h);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| super::render(state, f)).unwrap();
+    t
+}
+
+fn snap(name: &str, mut state: State) {
+    for (w, h) in SIZES {
+        let t = draw(&mut state, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+    }
+}
+
+fn with_logs(mut s: State) -> State {
+    let base = 1_700_000_000_000 - 120_000;
+    let lines: Vec<LogLine> = (0..40)
+        .map(|i| {
+            let text = match i % 4 {
+                0 => format!("GET /health 200 {}ms", i % 7),
+                1 => "listening on 4000".to_string(),
+                2 => format!("request id={i} user=alice path=/api/orders?page={i}&size=50&sort=created_at&order=desc&filter=status:open"),
+                _ => "ERROR upstream auth timed out".to_string(),
+            };
+            LogLine::new(Some(base + i * 1000), format!("api-{}", 1 + i % 2), text)
+        })
+        .collect();
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Logs {
+            service: "api".into(),
+            lines,
+        }),
+    );
+    s
+}
+
+#[test]
+fn main_screen() {
+    snap("main", with_logs(live_state()));
+}
+
+#[test]
+fn main_screen_detecting() {
+    let s = State::with_options(
+        "/ws/harbor".into(),
+        false,
+        crate::app::Keymap::default(),
+        10,
+        false,
+        true,
+    );
+    snap("detecting", s);
+}
+
+#[test]
+fn engine_unreachable() {
+    let mut s = state();
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Unreachable {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            reason: "connection refused".into(),
+        }),
+    );
+    snap("unreachable", s);
+}
+
+#[test]
+fn tree_focused_with_progress_and_drift() {
+    let mut s = with_logs(live_state());
+    s.focus = Pane::Tree;
+    s.runtime.get_mut("worker").unwrap().drifted = true;
+    s.progress.insert(
+        "auth".into(),
+        (crate::app::Op::Deploy, "building… step 3/7".into()),
+    );
+    s.marks.insert("api".into());
+    s.marks.insert("worker".into());
+    snap("progress_drift_marks", s);
+}
+
+#[test]
+fn logs_search_wrap() {
+    let mut s = with_logs(live_state());
+    s.focus = Pane::Bottom;
+    s.log_view.search = "error".into();
+    s.log_view.hit = Some(35);
+    s.log_view.follow = false;
+    s.log_view.scroll = 4;
+    s.log_view.wrap = true;
+    snap("logs_search_wrap", s);
+}
+
+#[test]
+fn events_tab() {
+    let mut s = live_state();
+    s.tab = Tab::Events;
+    let ev = |i: i64, kind: &str, err: Option<&str>| EventRow {
+        id: format!("id{i}"),
+        service: "api".into(),
+        kind: kind.into(),
+        at_ms: 1_700_000_000_000 - i * 60_000,
+        duration_ms: Some(1200 + i as u64 * 10),
+        error: err.map(String::from),
+        triggered_by: "alice@build-1".into(),
+    };
+    s.events = Some((
+        Some("api".into()),
+        Ok(vec![
+            ev(1, "service_scaled", None),
+            ev(2, "deployment_completed", None),
+            ev(3, "deployment_failed", Some("port 4000 already allocated")),
+            ev(4, "deployment_started", None),
+        ]),
+    ));
+    snap("events", s);
+}
+
+#[test]
+fn events_unavailable() {
+    let mut s = live_state();
+    s.tab = Tab::Events;
+    s.events = Some((Some("api".into()), Err("database is locked".into())));
+    snap("events_unavailable", s);
+}
+
+#[test]
+fn details_tab() {
+    let mut s = live_state();
+    s.tab = Tab::Details;
+    s.focus = Pane::Bottom;
+    snap("details", s);
+}
+
+#[test]
+fn plan_tab_from_detection() {
+    let mut s = live_state();
+    s.tab = Tab::Plan;
+    snap("plan_detected", s);
+}
+
+#[test]
+fn plan_tab_from_engine() {
+    let mut s = live_state();
+    s.tab = Tab::Plan;
+    s.plans.insert(
+        "api".into(),
+        Ok("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nENV NODE_ENV=production PORT=4000\nEXPOSE 4000\nCMD [\"npm\", \"start\"]".into()),
+    );
+    snap("plan_engine", s);
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = live_state();
+    s.help = true;
+    snap("help", s);
+}
+
+#[test]
+fn help_overlay_readonly() {
+    let mut s = live_state();
+    s.readonly = true;
+    s.help = true;
+    snap("help_readonly", s);
+}
+
+#[test]
+fn palette_overlay() {
+    let mut s = live_state();
+    s.palette = Some(Palette {
+        input: "sc".into(),
+        completions: vec!["scale".into()],
+        selected: 0,
+    });
+    snap("palette", s);
+    let mut s = live_state();
+    s.palette = Some(Palette {
+        input: "deploy a".into(),
+        completions: vec!["api".into(), "auth".into()],
+        selected: 1,
+    });
+    snap("palette_args", s);
+}
+
+#[test]
+fn confirm_dialog() {
+    let mut s = live_state();
+    s.confirm = Some(ConfirmAction::Remove(vec!["api".into()]));
+    snap("confirm_remove", s);
+    let mut s = live_state();
+    s.confirm = Some(ConfirmAction::StopAll(vec!["api".into(), "db".into()]));
+    snap("confirm_stop_all", s);
+}
+
+#[test]
+fn filter_input() {
+    let mut s = live_state();
+    s.input = Some(InputKind::Filter);
+    s.filter = "a".into();
+    snap("filter", s);
+    let mut s = live_state();
+    s.filter = "zzz".into();
+    snap("filter_nothing", s);
+}
+
+#[test]
+fn status_line_error_and_readonly_hints() {
+    let mut s = live_state();
+    s.error("deploy api failed: port 4000 already allocated");
+    snap("status_error", s);
+    let mut s = live_state();
+    s.readonly = true;
+    snap("readonly", s);
+}
+
+#[test]
+fn zoomed_panes() {
+    let mut s = with_logs(live_state());
+    s.zoom = true;
+    s.focus = Pane::Bottom;
+    snap("zoom_logs", s);
+    let mut s = live_state();
+    s.zoom = true;
+    s.focus = Pane::Services;
+    snap("zoom_services", s);
+}
+
+#[test]
+fn mono_theme_uses_no_colour() {
+    let mut s = with_logs(live_state());
+    s.mono = true;
+    s.confirm = Some(ConfirmAction::Remove(vec!["api".into()]));
+    let t = draw(&mut s, 160, 48);
+    for cell in t.backend().buffer().content() {
+        assert!(
+            matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+            "coloured cell {cell:?}"
+        );
+    }
+    // The colour theme does use colour.
+    s.mono = false;
+    let t = draw(&mut s, 160, 48);
+    assert!(
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg == Color::Green)
+    );
+}
+
+#[test]
+fn layout_is_responsive() {
+    let mut s = live_state();
+    s.size = (80, 24);
+    let a = super::layout(&s);
+    assert_eq!(a.tree.width, 26);
+    assert_eq!(a.header.height, 1);
+    assert_eq!(a.hints.y, 23);
+    assert!(super::services::columns(a.services.width - 2).len() < 9);
+    s.size = (160, 48);
+    let a = super::layout(&s);
+    assert_eq!(super::services::columns(a.services.width - 2).len(), 9);
+    s.zoom = true;
+    s.focus = Pane::Tree;
+    let a = super::layout(&s);
+    assert_eq!(a.tree.width, 160);
+    assert_eq!(a.services.area(), 0);
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10), (79, 23), (300, 100)] {
+        let mut s = with_logs(live_state());
+        let _ = draw(&mut s, w, h);
+        s.help = true;
+        let _ = draw(&mut s, w, h);
+        s.help = false;
+        s.confirm = Some(ConfirmAction::Remove(vec!["api".into()]));
+        let _ = draw(&mut s, w, h);
+        s.confirm = None;
+        s.palette = Some(Palette {
+            input: "deploy ".into(),
+            completions: vec!["api".into(), "auth".into()],
+            selected: 1,
+        });
+        let _ = draw(&mut s, w, h);
+        s.palette = None;
+        s.zoom = true;
+        for tab in Tab::ALL {
+            s.tab = tab;
+            s.focus = Pane::Bottom;
+            let _ = draw(&mut s, w, h);
+        }
+    }
+}
