@@ -22,18 +22,25 @@ pub fn columns(width: u16) -> Vec<SortColumn> {
     }
 }
 
-fn width_of(c: SortColumn, narrow: bool) -> Constraint {
+/// Width of the name column: the longest name (with its mark and drift sign), at least the title,
+/// at most 32 cells; the table's spare width goes to the last column rather than to the names.
+fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> u16 {
+    let longest = names.map(|n| n.chars().count()).max().unwrap_or(0);
+    (longest + 3).clamp(6, 32) as u16
+}
+
+fn width_of(c: SortColumn, narrow: bool, name: u16) -> Constraint {
     match c {
         SortColumn::Ports if narrow => Constraint::Length(6),
-        SortColumn::Name => Constraint::Min(8),
-        SortColumn::Type => Constraint::Length(8),
+        SortColumn::Name => Constraint::Length(name),
+        SortColumn::Type => Constraint::Length(9),
         SortColumn::Status => Constraint::Length(11),
         SortColumn::Health => Constraint::Length(6),
         SortColumn::Replicas => Constraint::Length(4),
         SortColumn::Cpu => Constraint::Length(5),
         SortColumn::Memory => Constraint::Length(5),
         SortColumn::Ports => Constraint::Length(9),
-        SortColumn::Uptime => Constraint::Length(4),
+        SortColumn::Uptime => Constraint::Min(4),
     }
 }
 
@@ -152,7 +159,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut ts = TableState::default()
         .with_offset(super::list_offset(selected.unwrap_or(0), inner_h))
         .with_selected(selected);
-    let table = Table::new(body, cols.iter().map(|c| width_of(*c, narrow)))
+    let name_w = name_width(rows.iter().map(|r| r.name.as_str()));
+    let table = Table::new(body, cols.iter().map(|c| width_of(*c, narrow, name_w)))
         .header(header)
         .block(block)
         .column_spacing(1)
