@@ -296,10 +296,20 @@ impl EngineWorker {
 async fn run_op(shared: &Shared, d: &Deployer, t: &Topology, op: Op, services: Vec<String>) {
     let tx = shared.tx.clone();
     let finished: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(HashSet::new()));
+    let failed: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let progress = {
         let tx = tx.clone();
         let finished = Arc::clone(&finished);
-        move |p: Progress| on_progress(&tx, &finished, op, p)
+        let failed = Arc::clone(&failed);
+        move |p: Progress| {
+            if let Progress::Failed { service, .. } = &p {
+                failed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert_with(|| service.clone());
+            }
+            on_progress(&tx, &finished, op, p)
+        }
     };
     let result: Result<String, String> = match op {
         Op::Deploy | Op::Rebuild => d
@@ -329,7 +339,21 @@ async fn run_op(shared: &Shared, d: &Deployer, t: &Topology, op: Op, services: V
             .map_err(|e| e.to_string()),
     };
     let done = finished.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let first_failed = failed.lock().unwrap_or_else(|p| p.into_inner()).clone();
     for service in services.into_iter().filter(|s| !done.contains(s)) {
+        if result.is_err()
+            && let Some(cause) = &first_failed
+        {
+            send(
+                &tx,
+                EngineMsg::Skipped {
+                    service,
+                    op,
+                    cause: cause.clone(),
+                },
+            );
+            continue;
+        }
         let result = match &result {
             Ok(text) => Ok(text.clone()),
             Err(e) => Err(e.clone()),

@@ -156,6 +156,13 @@ pub enum EngineMsg {
         op: Op,
         result: Result<String, String>,
     },
+    /// An operation never reached this service because `cause` failed first (a later wave of a
+    /// deploy): the service keeps its state, only its progress mark goes.
+    Skipped {
+        service: String,
+        op: Op,
+        cause: String,
+    },
     /// A scale finished.
     Scaled {
         service: String,

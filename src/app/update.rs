@@ -1416,6 +1416,16 @@ fn on_engine(state: &mut State, msg: EngineMsg, cmds: &mut Vec<Command>) {
             }
             follow_selected(state, cmds);
         }
+        EngineMsg::Skipped { service, op, cause } => {
+            state.progress.remove(&service);
+            let at = state.now_ms;
+            state.log_buffer(&service).push(LogLine::new(
+                Some(at),
+                "kyozo",
+                format!("{}: not done, {cause} failed first", op.as_str()),
+            ));
+            state.dirty = true;
+        }
         EngineMsg::Scaled {
             service,
             replicas,

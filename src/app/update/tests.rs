@@ -537,6 +537,39 @@ fn engine_failure_shows_in_status_and_logs() {
 }
 
 #[test]
+fn services_a_failed_deploy_never_reached_keep_their_state() {
+    let mut s = live_state();
+    select(&mut s, "auth");
+    let _ = update(&mut s, key('d'));
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Done {
+            service: "auth".into(),
+            op: Op::Deploy,
+            result: Err("auth: build failed".into()),
+        }),
+    );
+    s.progress.insert("worker".into(), (Op::Deploy, "queued".into()));
+    let before = s.runtime.get("worker").map(|rt| rt.error.clone());
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Skipped {
+            service: "worker".into(),
+            op: Op::Deploy,
+            cause: "auth".into(),
+        }),
+    );
+    assert!(s.progress.is_empty());
+    assert_eq!(s.runtime.get("worker").map(|rt| rt.error.clone()), before);
+    // the status line still names the failure, not the skipped service
+    let (level, text) = s.status.clone().unwrap();
+    assert_eq!(level, Level::Error);
+    assert!(text.contains("deploy auth failed"), "{text}");
+    let last = s.logs["worker"].iter().last().unwrap();
+    assert!(last.text.contains("auth failed first"), "{}", last.text);
+}
+
+#[test]
 fn navigation_moves_between_panes_rows_and_tabs() {
     let mut s = live_state();
     assert_eq!(s.focus, Pane::Tree);
