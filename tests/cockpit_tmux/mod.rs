@@ -7,6 +7,37 @@ use std::time::{Duration, Instant};
 
 static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// Makes sure tmux is installed: on a fresh Debian machine, as root, it is installed with apt-get
+/// (as assets/base-images.sh does for busybox and debootstrap); otherwise the test fails saying so.
+fn ensure_tmux() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let have = || {
+            Command::new("tmux")
+                .arg("-V")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if have() {
+            return;
+        }
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0"));
+        assert!(root, "the terminal tests need tmux: apt-get install tmux");
+        eprintln!("tmux missing: apt-get install tmux");
+        let ok = Command::new("sh")
+            .args([
+                "-c",
+                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok && have(), "could not install tmux with apt-get");
+    });
+}
+
 pub struct Tmux {
     socket: String,
     _home: tempfile::TempDir,
@@ -15,6 +46,7 @@ pub struct Tmux {
 impl Tmux {
     /// Starts `script` (a `sh -c` script) in a detached 120×40 session.
     pub fn start(script: &str, home: tempfile::TempDir) -> Tmux {
+        ensure_tmux();
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let socket = format!("kyozo-test-{}-{n}", std::process::id());
         let t = Tmux {
