@@ -8,5 +8,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash assets/base-images.sh
 export KYOZO_CONFIG="${KYOZO_CONFIG:-$PWD/assets/offline-images.toml}"
-cargo build --release --locked --quiet
-exec target/release/kyozo assets/demo "$@"
+exec cargo run --release --locked --quiet -- assets/demo "$@"
