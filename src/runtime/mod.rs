@@ -98,6 +98,9 @@ fn engine_message(e: &bollard::errors::Error) -> String {
 pub struct Engine {
     docker: Docker,
     endpoint: Endpoint,
+    /// Serialises network creation: the engine does not refuse a second network of the same
+    /// name created at the same moment (the parallel deploys of one wave would make several).
+    net_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A port of a container: the container side and the host side (`None`: the engine chooses).
@@ -342,6 +345,7 @@ impl Engine {
         };
         match tokio::time::timeout(PING_TIMEOUT, docker.ping()).await {
             Ok(Ok(_)) => Ok(Engine {
+                net_lock: Default::default(),
                 docker,
                 endpoint: ep,
             }),
@@ -500,6 +504,7 @@ impl Engine {
         name: &str,
         labels: &[(String, String)],
     ) -> Result<(), RuntimeError> {
+        let _one_at_a_time = self.net_lock.lock().await;
         if self.network_exists(name).await? {
             return Ok(());
         }
@@ -510,13 +515,40 @@ impl Engine {
             ..Default::default()
         };
         match self.docker.create_network(req).await {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             // created concurrently by another deploy
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 409, ..
-            }) => Ok(()),
-            Err(e) => Err(RuntimeError::engine(format!("create network {name}"), e)),
+            }) => return Ok(()),
+            Err(e) => return Err(RuntimeError::engine(format!("create network {name}"), e)),
         }
+        self.dedupe_network(name).await
+    }
+
+    /// Another kyozo process may have created the same network at the same moment: keep the
+    /// oldest and remove the others (just created, so nothing is attached yet).
+    async fn dedupe_network(&self, name: &str) -> Result<(), RuntimeError> {
+        let filters = HashMap::from([("name".to_string(), vec![name.to_string()])]);
+        let opts = ListNetworksOptionsBuilder::new().filters(&filters).build();
+        let mut nets: Vec<_> = self
+            .docker
+            .list_networks(Some(opts))
+            .await
+            .map_err(|e| RuntimeError::engine("list networks", e))?
+            .into_iter()
+            .filter(|n| n.name.as_deref() == Some(name))
+            .collect();
+        if nets.len() < 2 {
+            return Ok(());
+        }
+        nets.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+        for extra in nets.iter().skip(1) {
+            if let Some(id) = &extra.id {
+                // a failure means it got a container after all: leave it
+                let _ = self.docker.remove_network(id).await;
+            }
+        }
+        Ok(())
     }
 
     pub async fn network_exists(&self, name: &str) -> Result<bool, RuntimeError> {
