@@ -549,7 +549,8 @@ fn services_a_failed_deploy_never_reached_keep_their_state() {
             result: Err("auth: build failed".into()),
         }),
     );
-    s.progress.insert("worker".into(), (Op::Deploy, "queued".into()));
+    s.progress
+        .insert("worker".into(), (Op::Deploy, "queued".into()));
     let before = s.runtime.get("worker").map(|rt| rt.error.clone());
     let _ = update(
         &mut s,
