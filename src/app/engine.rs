@@ -3,7 +3,7 @@
 //! [`crate::deploy::Deployer`], follows logs (one follower per service) and stats (one stream per
 //! running service), and computes plans. Everything it learns goes back as [`Msg`]s.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,6 +25,10 @@ use crate::store::{Store, now_ms};
 pub const RECONNECT: Duration = Duration::from_secs(5);
 /// Engine events within this window fold into one status refresh.
 const REFRESH_DEBOUNCE: Duration = Duration::from_millis(250);
+/// A log follower sends at most one batch of lines per this interval.
+const LOG_FLUSH: Duration = Duration::from_millis(50);
+/// Lines a follower keeps between two batches; past this the oldest are dropped (and counted).
+const LOG_BATCH_MAX: usize = 20_000;
 /// Lines of history shown when a log follower starts.
 const LOG_TAIL: usize = 500;
 
@@ -484,39 +488,74 @@ async fn follow_logs(shared: &Shared, name: &str, since_s: Option<i64>) {
             return;
         }
     };
-    // Batch lines: at most one message per 50 ms or 256 lines. An error in the stream means the
-    // container went away (removed, replaced): the follower ends and the state may ask again.
-    let mut stream = Box::pin(stream.ready_chunks(256));
-    while let Some(chunk) = stream.next().await {
-        let now = now_ms();
-        let mut ended = false;
-        let mut lines = Vec::with_capacity(chunk.len());
-        for r in chunk {
-            match r {
-                Ok(l) => lines.push(LogLine::new(
-                    Some(now),
-                    format!("{}-{}", l.service, l.replica),
-                    l.text,
-                )),
-                Err(e) => {
-                    tracing::debug!("log stream of {name} ended: {e}");
-                    ended = true;
-                }
-            }
+    // Read as fast as the engine sends (a follower that falls behind shows old lines as if they
+    // were live) and hand the lines over in batches, at most one message per LOG_FLUSH. When more
+    // than LOG_BATCH_MAX lines arrive between two messages the oldest are dropped and counted. An
+    // error in the stream means the container went away (removed, replaced): the follower ends
+    // and the state may ask again.
+    let mut stream = Box::pin(stream);
+    let mut batch: VecDeque<LogLine> = VecDeque::new();
+    let mut dropped: u64 = 0;
+    let mut last_flush = tokio::time::Instant::now();
+    let flush = |batch: &mut VecDeque<LogLine>, dropped: &mut u64| {
+        if *dropped > 0 {
+            send(
+                &shared.tx,
+                EngineMsg::LogsDropped {
+                    service: name.to_string(),
+                    count: std::mem::take(dropped),
+                },
+            );
         }
-        if !lines.is_empty() {
+        if !batch.is_empty() {
             send(
                 &shared.tx,
                 EngineMsg::Logs {
                     service: name.to_string(),
-                    lines,
+                    lines: std::mem::take(batch).into(),
                 },
             );
         }
-        if ended {
-            return;
+    };
+    loop {
+        let next = if batch.is_empty() {
+            stream.next().await
+        } else {
+            match tokio::time::timeout_at(last_flush + LOG_FLUSH, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    flush(&mut batch, &mut dropped);
+                    last_flush = tokio::time::Instant::now();
+                    continue;
+                }
+            }
+        };
+        match next {
+            Some(Ok(l)) => {
+                if batch.len() >= LOG_BATCH_MAX {
+                    batch.pop_front();
+                    dropped += 1;
+                }
+                batch.push_back(LogLine::new(
+                    Some(now_ms()),
+                    format!("{}-{}", l.service, l.replica),
+                    l.text,
+                ));
+                if last_flush.elapsed() >= LOG_FLUSH {
+                    flush(&mut batch, &mut dropped);
+                    last_flush = tokio::time::Instant::now();
+                }
+            }
+            Some(Err(e)) => {
+                tracing::debug!("log stream of {name} ended: {e}");
+                flush(&mut batch, &mut dropped);
+                return;
+            }
+            None => {
+                flush(&mut batch, &mut dropped);
+                return;
+            }
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

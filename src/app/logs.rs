@@ -74,6 +74,11 @@ impl LogBuffer {
         self.lines.is_empty()
     }
 
+    /// Counts lines dropped before they reached the buffer (by a follower under a flood).
+    pub fn count_dropped(&mut self, n: u64) {
+        self.dropped += n;
+    }
+
     pub fn dropped(&self) -> u64 {
         self.dropped
     }

@@ -146,6 +146,8 @@ pub enum EngineMsg {
         service: String,
         lines: Vec<LogLine>,
     },
+    /// A log follower dropped lines it could not hand over in time (a flood).
+    LogsDropped { service: String, count: u64 },
     /// The log stream of a service ended (container gone, engine lost).
     LogsEnded { service: String },
     /// A step of a running operation (`building…`, `starting 2/3…`).

@@ -1362,6 +1362,12 @@ fn on_engine(state: &mut State, msg: EngineMsg, cmds: &mut Vec<Command>) {
                 }
             }
         }
+        EngineMsg::LogsDropped { service, count } => {
+            state.log_buffer(&service).count_dropped(count);
+            if state.selected.as_deref() == Some(service.as_str()) {
+                state.dirty = true;
+            }
+        }
         EngineMsg::LogsEnded { service } => {
             state.following.remove(&service);
         }

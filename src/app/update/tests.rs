@@ -388,6 +388,16 @@ fn log_buffers_are_bounded_and_count_drops() {
     assert_eq!(b.len(), 100);
     assert_eq!(b.dropped(), 50);
     assert_eq!(b.get(0).unwrap().text, "line 50");
+    // lines a follower dropped under a flood count too
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::LogsDropped {
+            service: "api".into(),
+            count: 1000,
+        }),
+    );
+    assert_eq!(s.logs["api"].dropped(), 1050);
+    assert_eq!(s.logs["api"].len(), 100);
 }
 
 #[test]
