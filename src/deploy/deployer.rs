@@ -797,6 +797,9 @@ impl Deployer {
             memory_bytes: Some(plan.memory_bytes),
             nano_cpus: Some(plan.nano_cpus),
             health,
+            // PID 1 of most services ignores SIGTERM: without an init every stop waits for the
+            // kill after STOP_TIMEOUT_S
+            init: true,
         };
         let t = Instant::now();
         let _ = tx.send(Progress::StepStarted {
@@ -822,17 +825,23 @@ impl Deployer {
             detail: name.clone(),
         });
         if let Err(e) = engine.start(&id).await {
-            let busy = e.message().contains("port is already allocated")
-                || e.message().contains("address already in use");
-            if !busy {
+            let message = e.message();
+            let busy = message.contains("port is already allocated")
+                || message.contains("address already in use");
+            // an engine without an init binary: the service runs as PID 1 then
+            let no_init = message.contains("docker-init");
+            if !busy && !no_init {
                 let _ = engine.remove(&id).await;
                 return Err(e.into());
             }
-            // the host port was taken meanwhile: let the engine choose one
             engine.remove(&id).await?;
-            for p in &mut spec.ports {
-                p.host = None;
+            if busy {
+                // the host port was taken meanwhile: let the engine choose one
+                for p in &mut spec.ports {
+                    p.host = None;
+                }
             }
+            spec.init = !no_init;
             id = engine.create_container(&spec).await?;
             engine.start(&id).await?;
         }

@@ -134,6 +134,9 @@ pub struct ContainerSpec {
     pub memory_bytes: Option<i64>,
     pub nano_cpus: Option<i64>,
     pub health: Option<HealthSpec>,
+    /// Run the engine's init (`docker-init`) as PID 1: signals reach the service, which then
+    /// stops at once even when it installs no SIGTERM handler of its own, and zombies are reaped.
+    pub init: bool,
 }
 
 /// A container's lifecycle state.
@@ -627,6 +630,7 @@ impl Engine {
                 memory: spec.memory_bytes,
                 nano_cpus: spec.nano_cpus,
                 network_mode: spec.network.clone(),
+                init: Some(spec.init),
                 restart_policy: Some(RestartPolicy {
                     name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                     maximum_retry_count: None,
