@@ -476,3 +476,43 @@ async fn generated_dockerfile_builds_and_runs_node() {
         wait_for(20, || http_get(port, "/").filter(|(c, _)| *c == 200)).expect("node answers");
     assert_eq!(body, "hello from node\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_after_a_failed_compose_up_leaves_nothing() {
+    if !engine_ready() {
+        return;
+    }
+    let ws = TestWs::new("engine-compose-failed");
+    let d = deployer(&ws).await;
+    let topo = topology(&ws);
+    let stack = topo.service("stack").expect("compose stack detected");
+    let prefix = format!("kyozo-{}", ws.slug);
+    let networks = || -> Vec<String> {
+        support::docker_lines(&["network", "ls", "--format", "{{.Name}}"])
+            .into_iter()
+            .filter(|n| n.starts_with(&prefix))
+            .collect()
+    };
+    let project_net = format!("kyozo-{}-stack_default", ws.slug);
+    for broken_file in [false, true] {
+        let e = d.up(&topo, &[], |_| {}).await.unwrap_err();
+        assert!(e.to_string().starts_with("stack: "), "{e}");
+        assert!(d.containers(stack).await.unwrap().is_empty());
+        assert_eq!(networks(), vec![project_net.clone()], "up left its network");
+        let status = d.status(&topo, false).await.unwrap();
+        assert_eq!(status[0].status, "error");
+        let file = ws.root.join("stack/compose.yaml");
+        let good = std::fs::read_to_string(&file).unwrap();
+        if broken_file {
+            // compose cannot read the file any more: the network goes all the same
+            std::fs::write(&file, "services: [\n").unwrap();
+        }
+        d.down(&topo, &[], |_| {}).await.unwrap();
+        std::fs::write(&file, good).unwrap();
+        assert!(networks().is_empty(), "left behind: {:?}", networks());
+        let status = d.status(&topo, false).await.unwrap();
+        assert_eq!(status[0].status, "deployable", "{status:?}");
+    }
+    // nothing was there to remove: no removal event
+    assert_ne!(events(&d, Some("stack"))[0].kind, EventKind::ServiceRemoved);
+}

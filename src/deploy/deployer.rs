@@ -399,7 +399,7 @@ impl Deployer {
                 index,
                 services: wave.iter().map(|s| s.name.clone()).collect(),
             });
-            let (tx, mut rx) = mpsc::unbounded_channel::<Progress>();
+            let (tx, rx) = mpsc::unbounded_channel::<Progress>();
             let work = async {
                 let results: Vec<(String, Result<bool, DeployError>)> =
                     futures_util::stream::iter(wave.into_iter().map(|svc| {
@@ -422,21 +422,7 @@ impl Deployer {
                 results
             };
             // forward progress as it comes while the wave works
-            let results = {
-                tokio::pin!(work);
-                let mut results = None;
-                let mut open = true;
-                while results.is_none() || open {
-                    tokio::select! {
-                        r = &mut work, if results.is_none() => results = Some(r),
-                        p = rx.recv(), if open => match p {
-                            Some(p) => progress(p),
-                            None => open = false,
-                        },
-                    }
-                }
-                results.unwrap_or_default()
-            };
+            let results = forward(work, rx, &mut progress).await;
             let mut failure = None;
             for (name, r) in results {
                 match r {
@@ -1030,9 +1016,7 @@ impl Deployer {
             &["up", "-d", "--remove-orphans"],
         )
         .await;
-        let mut rec = self.record(svc).await?;
-        rec.deleted_at_ms = None;
-        match r {
+        let r = match r {
             Ok(out) => {
                 for line in out.lines().filter(|l| !l.trim().is_empty()) {
                     let _ = tx.send(Progress::Output {
@@ -1040,9 +1024,31 @@ impl Deployer {
                         line: line.to_string(),
                     });
                 }
-                let cs = self.containers(svc).await?;
+                let t_wait = Instant::now();
+                let _ = tx.send(Progress::StepStarted {
+                    service: name.clone(),
+                    step: Step::Wait,
+                    detail: "members running, healthy where checked".into(),
+                });
+                let ready = self.compose_wait(svc).await;
+                if ready.is_ok() {
+                    let _ = tx.send(Progress::StepFinished {
+                        service: name.clone(),
+                        step: Step::Wait,
+                        ms: elapsed_ms(t_wait),
+                    });
+                }
+                ready
+            }
+            Err(e) => Err(e.into()),
+        };
+        let mut rec = self.record(svc).await?;
+        rec.deleted_at_ms = None;
+        match r {
+            Ok(cs) => {
                 let duration = elapsed_ms(t0);
                 rec.status = "running".into();
+                rec.health = stack_health(&cs).0.as_str().into();
                 rec.containers = cs.iter().map(|c| c.id.clone()).collect();
                 rec.ports = cs.iter().flat_map(|c| c.ports.clone()).collect();
                 rec.deployed_at_ms = Some(store::now_ms());
@@ -1076,6 +1082,49 @@ impl Deployer {
         }
     }
 
+    /// Waits until no member of a stack is still starting its health check; fails when one is
+    /// unhealthy. Returns the inspected members.
+    async fn compose_wait(&self, svc: &Service) -> Result<Vec<ContainerInfo>, DeployError> {
+        let engine = &self.inner.engine;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            let mut infos = Vec::new();
+            for c in self.containers(svc).await? {
+                infos.push(engine.inspect(&c.id).await?);
+            }
+            if let Some(c) = infos
+                .iter()
+                .find(|c| c.health == Some(EngineHealth::Unhealthy))
+            {
+                return Err(DeployError::Other(format!(
+                    "container {} is unhealthy",
+                    c.name
+                )));
+            }
+            if !infos
+                .iter()
+                .any(|c| c.health == Some(EngineHealth::Starting))
+            {
+                return Ok(infos);
+            }
+            if Instant::now() > deadline {
+                return Err(DeployError::Other(format!(
+                    "not ready after {}s",
+                    READY_TIMEOUT.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// `compose down` of a stack: orphans too, and the short stop timeout of kyozo's own
+    /// containers (compose waits 10 s per container by default).
+    async fn compose_down(&self, svc: &Service) -> Result<(), DeployError> {
+        let timeout = STOP_TIMEOUT_S.to_string();
+        self.compose_action(svc, &["down", "--remove-orphans", "-t", &timeout])
+            .await
+    }
+
     async fn compose_action(&self, svc: &Service, args: &[&str]) -> Result<(), DeployError> {
         let plan = self.plan(svc)?;
         let Some(cp) = plan.compose.clone() else {
@@ -1098,42 +1147,37 @@ impl Deployer {
         names: &[String],
         mut progress: impl FnMut(Progress) + Send,
     ) -> Result<Vec<String>, DeployError> {
-        let mut targets: Vec<&Service> = Vec::new();
-        if names.is_empty() {
-            // reverse deployment order: dependents first
-            for wave in self.waves(topo, &[])?.into_iter().rev() {
-                targets.extend(wave);
-            }
+        // dependents first: the waves in reverse, each wave's services at once; named services
+        // one after the other, in the order given
+        let groups: Vec<Vec<&Service>> = if names.is_empty() {
+            self.waves(topo, &[])?.into_iter().rev().collect()
         } else {
-            for n in names {
-                targets.push(self.find(topo, n)?);
-            }
-        }
+            names
+                .iter()
+                .map(|n| self.find(topo, n).map(|s| vec![s]))
+                .collect::<Result<_, _>>()?
+        };
         let mut removed = Vec::new();
-        for svc in targets {
-            let t = Instant::now();
-            let cs = self.containers(svc).await?;
-            if cs.is_empty() {
-                continue;
+        for group in groups {
+            let (tx, rx) = mpsc::unbounded_channel::<Progress>();
+            let work = async {
+                let results: Vec<Result<bool, DeployError>> =
+                    futures_util::stream::iter(group.iter().map(|svc| {
+                        let tx = tx.clone();
+                        async move { self.down_one(svc, &tx).await }
+                    }))
+                    .buffered(self.inner.parallelism)
+                    .collect()
+                    .await;
+                drop(tx);
+                results
+            };
+            let results = forward(work, rx, &mut progress).await;
+            for (svc, r) in group.iter().zip(results) {
+                if r? {
+                    removed.push(svc.name.clone());
+                }
             }
-            progress(Progress::StepStarted {
-                service: svc.name.clone(),
-                step: Step::Remove,
-                detail: format!("{} container(s)", cs.len()),
-            });
-            if svc.kind == ServiceType::ComposeStack {
-                self.compose_action(svc, &["down", "--remove-orphans"])
-                    .await?;
-            } else {
-                self.remove_all(&cs).await?;
-            }
-            self.after_removal(svc, cs.len(), t).await?;
-            progress(Progress::StepFinished {
-                service: svc.name.clone(),
-                step: Step::Remove,
-                ms: elapsed_ms(t),
-            });
-            removed.push(svc.name.clone());
         }
         if names.is_empty() {
             // containers of services that are no longer in the topology
@@ -1164,6 +1208,67 @@ impl Deployer {
             .remove_network_if_empty(&self.network())
             .await?;
         Ok(removed)
+    }
+
+    /// Removes the containers of one service; `Ok(false)` when it had none.
+    async fn down_one(
+        &self,
+        svc: &Service,
+        tx: &mpsc::UnboundedSender<Progress>,
+    ) -> Result<bool, DeployError> {
+        let t = Instant::now();
+        let cs = self.containers(svc).await?;
+        if cs.is_empty() {
+            if svc.kind == ServiceType::ComposeStack {
+                // a failed `up` leaves the project network (and perhaps orphans) behind
+                self.compose_sweep(svc).await;
+            }
+            self.clear_error(svc).await?;
+            return Ok(false);
+        }
+        let _ = tx.send(Progress::StepStarted {
+            service: svc.name.clone(),
+            step: Step::Remove,
+            detail: format!("{} container(s)", cs.len()),
+        });
+        if svc.kind == ServiceType::ComposeStack {
+            self.compose_down(svc).await?;
+        } else {
+            self.remove_all(&cs).await?;
+        }
+        self.after_removal(svc, cs.len(), t).await?;
+        let _ = tx.send(Progress::StepFinished {
+            service: svc.name.clone(),
+            step: Step::Remove,
+            ms: elapsed_ms(t),
+        });
+        Ok(true)
+    }
+
+    /// `down --remove-orphans` of a stack without containers, quietly: nothing may be there, or
+    /// compose may not read the file that made `up` fail; the project's default network is then
+    /// removed directly.
+    async fn compose_sweep(&self, svc: &Service) {
+        if self.compose_down(svc).await.is_err() {
+            let project = names::compose_project(&self.inner.ws, &svc.name);
+            let _ = self
+                .inner
+                .engine
+                .remove_network_if_empty(&format!("{project}_default"))
+                .await;
+        }
+    }
+
+    /// A service whose last deploy failed and that has nothing left is deployable again.
+    async fn clear_error(&self, svc: &Service) -> Result<(), DeployError> {
+        if let Some(mut rec) = self.service_record(&svc.name).await?
+            && rec.status == "error"
+        {
+            rec.status = "deployable".into();
+            rec.health = Health::Unknown.as_str().into();
+            self.save(rec).await?;
+        }
+        Ok(())
     }
 
     async fn remove_all(&self, cs: &[ContainerInfo]) -> Result<(), DeployError> {
@@ -1667,6 +1772,9 @@ impl Deployer {
         if running.is_empty() {
             return Ok((Health::Unhealthy, "no replica is running".into()));
         }
+        if svc.kind == ServiceType::ComposeStack {
+            return Ok(stack_health(&infos));
+        }
         // the engine's own check, where the image or compose file defines one
         if running.iter().any(|c| c.health.is_some()) {
             if let Some(c) = running
@@ -1685,14 +1793,6 @@ impl Deployer {
                 return Ok((Health::Healthy, "engine check healthy".into()));
             }
             return Ok((Health::Unknown, "engine check starting".into()));
-        }
-        if svc.kind == ServiceType::ComposeStack {
-            // members without a check are judged by their running state
-            return Ok(if running.len() == infos.len() {
-                (Health::Healthy, "all members running".into())
-            } else {
-                (Health::Unhealthy, "a member is not running".into())
-            });
         }
         let port = svc.port.or_else(|| svc.ports.first().copied());
         let Some(port) = port else {
@@ -1716,6 +1816,60 @@ impl Deployer {
         }
         Ok((Health::Healthy, format!("GET {path} answered")))
     }
+}
+
+/// Runs `work` while handing every progress message it sends to `progress`, as it comes; returns
+/// once the work is done and every message is handed on.
+async fn forward<T>(
+    work: impl std::future::Future<Output = T>,
+    mut rx: mpsc::UnboundedReceiver<Progress>,
+    progress: &mut (impl FnMut(Progress) + Send),
+) -> T {
+    tokio::pin!(work);
+    let mut results = None;
+    let mut open = true;
+    loop {
+        tokio::select! {
+            r = &mut work, if results.is_none() => results = Some(r),
+            p = rx.recv(), if open => match p {
+                Some(p) => progress(p),
+                None => open = false,
+            },
+        }
+        if !open && let Some(r) = results.take() {
+            return r;
+        }
+    }
+}
+
+/// The health of a compose stack from its members: each member by its own check where the
+/// compose file (or its image) defines one, by its running state otherwise.
+fn stack_health(members: &[ContainerInfo]) -> (Health, String) {
+    if let Some(c) = members.iter().find(|c| !c.running()) {
+        return (Health::Unhealthy, format!("{}: not running", c.name));
+    }
+    if let Some(c) = members
+        .iter()
+        .find(|c| c.health == Some(EngineHealth::Unhealthy))
+    {
+        return (
+            Health::Unhealthy,
+            format!("{}: engine check unhealthy", c.name),
+        );
+    }
+    if let Some(c) = members
+        .iter()
+        .find(|c| c.health == Some(EngineHealth::Starting))
+    {
+        return (
+            Health::Unknown,
+            format!("{}: engine check starting", c.name),
+        );
+    }
+    (
+        Health::Healthy,
+        "all members running, healthy where checked".into(),
+    )
 }
 
 /// Whether nothing listens on a host port (so replica 1 can publish the service port as is).
@@ -1826,6 +1980,53 @@ mod tests {
         w.iter()
             .map(|w| w.iter().map(|s| s.name.clone()).collect())
             .collect()
+    }
+
+    fn member(name: &str, state: ContainerState, health: Option<EngineHealth>) -> ContainerInfo {
+        ContainerInfo {
+            id: name.into(),
+            name: name.into(),
+            image: "kyozo-base/busybox:latest".into(),
+            labels: Default::default(),
+            state,
+            health,
+            ports: vec![],
+            created: 0,
+            started_at_ms: None,
+            exit_code: None,
+            error: None,
+            restart_count: 0,
+        }
+    }
+
+    #[test]
+    fn a_stack_is_healthy_when_checked_members_are_and_the_rest_run() {
+        use ContainerState::{Exited, Running};
+        use EngineHealth::{Healthy, Starting, Unhealthy};
+        let h = |ms: &[ContainerInfo]| stack_health(ms).0;
+        // one member with a check, one without: the mix that stayed `unknown` before
+        let mixed = [
+            member("db-postgres-1", Running, Some(Healthy)),
+            member("db-cache-1", Running, None),
+        ];
+        assert_eq!(h(&mixed), Health::Healthy);
+        let starting = [
+            member("db-postgres-1", Running, Some(Starting)),
+            member("db-cache-1", Running, None),
+        ];
+        assert_eq!(h(&starting), Health::Unknown);
+        let sick = [
+            member("db-postgres-1", Running, Some(Unhealthy)),
+            member("db-cache-1", Running, None),
+        ];
+        assert_eq!(h(&sick), Health::Unhealthy);
+        assert!(stack_health(&sick).1.contains("db-postgres-1"));
+        let down = [
+            member("db-postgres-1", Running, Some(Healthy)),
+            member("db-cache-1", Exited, None),
+        ];
+        assert_eq!(h(&down), Health::Unhealthy);
+        assert!(stack_health(&down).1.contains("db-cache-1: not running"));
     }
 
     #[test]
