@@ -1,3 +1,3 @@
 module example.com/demo/worker
 
-go 1.22
+go 1.19
