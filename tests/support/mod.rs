@@ -69,11 +69,16 @@ pub struct TestWs {
 impl TestWs {
     /// A copy of `tests/fixtures/<fixture>`.
     pub fn new(fixture: &str) -> TestWs {
+        TestWs::copy_of(&repo().join("tests/fixtures").join(fixture))
+    }
+
+    /// A copy of any folder (`assets/demo`, say), dotfiles included.
+    pub fn copy_of(source: &Path) -> TestWs {
         let tmp = tempfile::tempdir().unwrap();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let slug = format!("kzt{}x{n}", std::process::id());
         let root = tmp.path().join(&slug);
-        copy_dir(&repo().join("tests/fixtures").join(fixture), &root);
+        copy_dir(source, &root);
         let db = tmp.path().join("kyozo.redb");
         TestWs {
             _tmp: tmp,
