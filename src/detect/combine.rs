@@ -8,8 +8,9 @@ use super::compose;
 use super::envfile;
 use super::finding::{Finding, Rank};
 use super::folder::Folder;
+use super::kube;
 use super::model::{Diagnostic, HealthCheck, ResourceLimits, Service, ServiceType};
-use super::ports::{self, PortHint};
+use super::ports::{self, PortHint, PortSource};
 
 /// What the analysis of one folder gave.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +23,9 @@ pub struct FolderResult {
     pub service: Option<Draft>,
     /// Problems found while reading this folder's files.
     pub diagnostics: Vec<Diagnostic>,
+    /// Kubernetes workloads declared in this folder's manifests: dependency evidence for the
+    /// services they run.
+    pub workloads: Vec<kube::Workload>,
 }
 
 /// A service before workspace-wide assembly (names, stacks, dependencies, order).
@@ -41,6 +45,35 @@ pub struct Draft {
     /// For a compose stack: port evidence per member (same order as `service.members`) for the
     /// member's build folder.
     pub member_hints: Vec<Vec<PortHint>>,
+    /// For a compose stack: each member's `environment` and `env_file` pairs (same order as
+    /// `service.members`), for port variables of the member's build folder.
+    pub member_env: Vec<Vec<(String, String)>>,
+    /// Folders (relative to this one) its Dockerfile copies into the image.
+    pub copies: Vec<String>,
+    /// Environment variables the entry code takes its listening port from.
+    pub port_vars: Vec<String>,
+}
+
+/// Folders of development tools (dev containers, Docker Desktop dev environments, CI, editors): what
+/// they hold configures a tool, it is not a service of the workspace.
+pub const TOOLING_DIRS: &[&str] = &[
+    ".devcontainer",
+    ".docker",
+    ".github",
+    ".gitlab",
+    ".circleci",
+    ".buildkite",
+    ".vscode",
+    ".idea",
+    ".husky",
+];
+
+/// Folders of test harnesses: a service found inside one is shown but never deployed.
+pub const TEST_DIRS: &[&str] = &["test", "tests", "e2e", "__tests__", "integration-tests"];
+
+/// Whether a workspace-relative path lies in (or is) a folder named in `names`.
+fn under_any(rel: &str, names: &[&str]) -> bool {
+    rel != "." && rel.split('/').any(|c| names.contains(&c))
 }
 
 fn is_language(f: &Finding) -> bool {
@@ -51,6 +84,16 @@ fn is_language(f: &Finding) -> bool {
 pub fn analyze_folder(folder: &Folder) -> FolderResult {
     let mut diagnostics = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
+    let workloads = kube::workloads(folder, &mut diagnostics);
+    if under_any(&folder.rel, TOOLING_DIRS) {
+        return FolderResult {
+            rel: folder.rel.clone(),
+            folder_name: folder.name(),
+            service: None,
+            diagnostics,
+            workloads,
+        };
+    }
     for analyzer in ANALYZERS {
         if let Some(mut f) = analyzer(folder, &mut diagnostics) {
             diagnostics.append(&mut f.diagnostics);
@@ -63,7 +106,11 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
             let mut scratch = Vec::new();
             if let Some(stack) = compose::parse(folder, &mut scratch) {
                 d.member_hints = stack.member_hints;
+                d.member_env = stack.member_env;
             }
+        }
+        if under_any(&folder.rel, TEST_DIRS) {
+            d.service.deployable = false;
         }
         d
     });
@@ -74,6 +121,7 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
         folder_name: folder.name(),
         service,
         diagnostics,
+        workloads,
     }
 }
 
@@ -141,8 +189,33 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
     let mut env_evidence: Vec<(String, String)> = Vec::new();
     let mut code_hosts: Vec<String> = Vec::new();
     let mut proxy_targets: Vec<String> = Vec::new();
+    let mut port_vars: Vec<String> = Vec::new();
+    let mut copies: Vec<String> = Vec::new();
+    for f in &findings {
+        for v in &f.port_vars {
+            if !port_vars.contains(v) {
+                port_vars.push(v.clone());
+            }
+        }
+        for c in &f.copies {
+            if !copies.contains(c) {
+                copies.push(c.clone());
+            }
+        }
+    }
     for i in &order {
         let f = &findings[*i];
+        if f.rank == Rank::Dockerfile {
+            // `ENV FLASK_SERVER_PORT=9091` for a variable the entry code listens on.
+            for (k, v) in &f.env_evidence {
+                if k != "PORT"
+                    && port_vars.contains(k)
+                    && let Some(p) = ports::parse_port(v)
+                {
+                    hints.push(PortHint::new(p, PortSource::DockerfileEnv));
+                }
+            }
+        }
         for x in &f.indicators {
             if !indicators.contains(x) {
                 indicators.push(x.clone());
@@ -241,6 +314,9 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         code_hosts,
         proxy_targets,
         member_hints: Vec::new(),
+        member_env: Vec::new(),
+        copies,
+        port_vars,
     })
 }
 
@@ -263,7 +339,6 @@ pub fn apply_ports(service: &mut Service, hints: &[PortHint]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::ports::PortSource;
 
     fn finding(kind: ServiceType, rank: Rank, conf: f64, tech: &[&str]) -> Finding {
         let mut f = Finding::new(kind, rank, conf);
@@ -328,5 +403,56 @@ mod tests {
         let s = combine(&folder, vec![go, py]).unwrap().service;
         assert_eq!(s.kind, ServiceType::Golang);
         assert_eq!(s.confidence, 0.7);
+    }
+
+    #[test]
+    fn tooling_folders_are_no_services_and_test_harnesses_are_not_deployed() {
+        let (dir, _) = crate::detect::lang::testutil::temp(&[
+            (".devcontainer/Dockerfile", "FROM node:20\n"),
+            (
+                ".docker/docker-compose.yaml",
+                "services:\n  a:\n    build: ../a\n",
+            ),
+            (
+                "result/tests/Dockerfile",
+                "FROM node:20\nCMD [\"/app/tests.sh\"]\n",
+            ),
+        ]);
+        let dc = crate::detect::lang::testutil::folder_of(
+            &dir.path().join(".devcontainer"),
+            ".devcontainer",
+        );
+        assert!(analyze_folder(&dc).service.is_none());
+        let dd = crate::detect::lang::testutil::folder_of(&dir.path().join(".docker"), ".docker");
+        assert!(analyze_folder(&dd).service.is_none());
+        let t = crate::detect::lang::testutil::folder_of(
+            &dir.path().join("result/tests"),
+            "result/tests",
+        );
+        let s = analyze_folder(&t).service.unwrap().service;
+        assert_eq!(s.kind, ServiceType::Containerized);
+        assert!(!s.deployable);
+        assert!(!under_any(".", TEST_DIRS));
+        assert!(under_any("a/.github/actions/x", TOOLING_DIRS));
+        assert!(!under_any("contest", TEST_DIRS));
+    }
+
+    #[test]
+    fn a_dockerfile_env_sets_the_port_variable_the_code_listens_on() {
+        let (_d, folder) = crate::detect::lang::testutil::temp(&[
+            (
+                "Dockerfile",
+                "FROM python:3.12\nENV FLASK_SERVER_PORT=9091 DB_PORT=5432\nCMD [\"python\", \"server.py\"]\n",
+            ),
+            ("requirements.txt", "flask\n"),
+            (
+                "server.py",
+                "import os\nfrom flask import Flask\napp = Flask(__name__)\nif __name__ == '__main__':\n    app.run(host='0.0.0.0', port=os.environ.get(\"FLASK_SERVER_PORT\", 9090))\n",
+            ),
+        ]);
+        let d = analyze_folder(&folder).service.unwrap();
+        assert_eq!(d.port_vars, vec!["FLASK_SERVER_PORT"]);
+        assert_eq!(d.service.port, Some(9091));
+        assert_eq!(d.service.ports, vec![9091, 9090, 5000]);
     }
 }

@@ -36,6 +36,49 @@ pub struct Stack {
     pub member_hints: Vec<Vec<PortHint>>,
     /// `KEY=value` pairs of every member's `environment` and `env_file`.
     pub env_evidence: Vec<(String, String)>,
+    /// Per member (same order as `members`): its own `environment` and `env_file` pairs.
+    pub member_env: Vec<Vec<(String, String)>>,
+}
+
+/// Images of data stores and brokers: their published ports are not the stack's entry point.
+const DATASTORES: &[&str] = &[
+    "redis",
+    "valkey",
+    "postgres",
+    "postgis",
+    "timescaledb",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "memcached",
+    "rabbitmq",
+    "elasticsearch",
+    "opensearch",
+    "kafka",
+    "cp-kafka",
+    "zookeeper",
+    "cassandra",
+    "couchdb",
+    "neo4j",
+    "influxdb",
+    "clickhouse",
+    "nats",
+    "etcd",
+    "minio",
+];
+
+/// Whether a member only runs a data store or broker image (`redis:7`, `bitnami/postgresql`).
+pub fn is_datastore(m: &Member) -> bool {
+    if m.build.is_some() {
+        return false;
+    }
+    let Some(image) = m.image.as_deref() else {
+        return false;
+    };
+    let lower = image.to_ascii_lowercase();
+    let repo = lower.split(['@', ':']).next().unwrap_or(&lower);
+    let last = repo.rsplit('/').next().unwrap_or(repo);
+    DATASTORES.iter().any(|d| last.starts_with(d))
 }
 
 /// The compose analyzer.
@@ -43,11 +86,18 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     let stack = parse(folder, diags)?;
     let mut f = Finding::new(ServiceType::ComposeStack, Rank::Compose, 0.95);
     f.indicator(&stack.file);
-    // The stack's port is the first published port; container ports of members are not reachable.
-    for m in &stack.members {
-        for p in &m.published {
-            f.ports
-                .push(PortHint::new(*p, PortSource::ComposeContainer));
+    // The stack's port is the first published port of an application member (then of a data
+    // store); container ports of members are not reachable.
+    for datastores in [false, true] {
+        for m in stack
+            .members
+            .iter()
+            .filter(|m| is_datastore(m) == datastores)
+        {
+            for p in &m.published {
+                f.ports
+                    .push(PortHint::new(*p, PortSource::ComposeContainer));
+            }
         }
     }
     f.env_evidence = stack.env_evidence;
@@ -172,8 +222,16 @@ fn parse_text(text: &str, rel: &str, folder: &Folder) -> Result<Stack, String> {
         for p in &m.ports {
             hints.push(PortHint::new(*p, PortSource::ComposeContainer));
         }
+        if let Some(Value::Sequence(vs)) = v.get("volumes") {
+            for vol in vs {
+                if let Some(dir) = bind_folder(vol, rel) {
+                    push_unique(&mut m.mounts, dir);
+                }
+            }
+        }
         stack.members.push(m);
         stack.member_hints.push(hints);
+        stack.member_env.push(env.into_iter().collect());
     }
     Ok(stack)
 }
@@ -260,6 +318,41 @@ fn build_context(v: &Value, rel: &str) -> Option<String> {
         return None;
     }
     join_rel(rel, &ctx)
+}
+
+/// The workspace folder a bind mount takes its files from: the source folder, or the folder of a
+/// source file (a last component with an extension, `./nginx/nginx.conf`; `conf.d` is a folder). Named volumes, absolute
+/// and home paths and sources outside the workspace give `None`.
+fn bind_folder(v: &Value, rel: &str) -> Option<String> {
+    let source = match v {
+        Value::Mapping(_) => {
+            let kind = v.get("type").and_then(scalar);
+            if kind.as_deref().is_some_and(|k| k != "bind") {
+                return None;
+            }
+            v.get("source").and_then(scalar)?
+        }
+        other => {
+            let s = scalar(other)?;
+            s.split(':').next().unwrap_or("").to_string()
+        }
+    };
+    // Only `./x`, `../x` and `.` are bind mounts of workspace paths; `name:/path` is a named volume.
+    if !(source == "." || source.starts_with("./") || source.starts_with("../")) {
+        return None;
+    }
+    let path = join_rel(rel, &source)?;
+    let (parent, last) = super::walker::split_rel(&path);
+    // `nginx.conf`, `package.json` are files; `conf.d` is a folder.
+    let is_file = path != "."
+        && !last.starts_with('.')
+        && last
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| ext != "d" && !ext.is_empty());
+    if is_file {
+        return Some(parent.to_string());
+    }
+    Some(path)
 }
 
 /// Joins a workspace-relative folder and a relative path, resolving `.` and `..`; `None` when the
@@ -377,6 +470,79 @@ services:
             s.env_evidence
                 .contains(&("DATABASE_URL".into(), "postgres://u:p@db:5432/app".into()))
         );
+    }
+
+    #[test]
+    fn bind_mounts_name_workspace_folders() {
+        let s = stack(
+            r#"
+services:
+  web:
+    image: nginx
+    volumes:
+      - ./nginx/nginx.conf:/tmp/nginx.conf:ro
+      - ./static:/usr/share/nginx/html
+      - db-data:/var/lib/data
+      - /var/run/docker.sock:/var/run/docker.sock
+      - ~/.aws:/root/.aws
+      - ../../outside:/x
+      - type: bind
+        source: ./conf.d
+        target: /etc/nginx/conf.d
+      - type: volume
+        source: cache
+        target: /cache
+      - .:/code
+    environment:
+      FLASK_SERVER_ADDR: backend:9091
+  backend:
+    build: flask
+    environment: [FLASK_SERVER_PORT=9091]
+"#,
+            "apps/shop",
+        )
+        .unwrap();
+        assert_eq!(
+            s.members[0].mounts,
+            vec![
+                "apps/shop/nginx",
+                "apps/shop/static",
+                "outside",
+                "apps/shop/conf.d",
+                "apps/shop"
+            ]
+        );
+        assert_eq!(
+            s.member_env[0],
+            vec![("FLASK_SERVER_ADDR".to_string(), "backend:9091".to_string())]
+        );
+        assert_eq!(
+            s.member_env[1],
+            vec![("FLASK_SERVER_PORT".to_string(), "9091".to_string())]
+        );
+        assert!(s.members[1].mounts.is_empty());
+    }
+
+    #[test]
+    fn the_stack_port_is_an_application_port_before_a_data_store_port() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("docker-compose.yml"),
+            "services:\n  redis:\n    image: redislabs/redismod\n    ports: ['6379:6379']\n  web:\n    build: .\n    ports: ['5000:5000']\n",
+        )
+        .unwrap();
+        let mut f = Folder::new(dir.path(), ".");
+        f.files.insert("docker-compose.yml".into());
+        let finding = analyze(&f, &mut Vec::new()).unwrap();
+        assert_eq!(ports::resolve(&finding.ports), Some(5000));
+        assert!(is_datastore(&finding.members[0]));
+        assert!(!is_datastore(&finding.members[1]));
+        let built_db = Member {
+            image: Some("postgres:16".into()),
+            build: Some("db".into()),
+            ..Member::default()
+        };
+        assert!(!is_datastore(&built_db));
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub struct Evidence<'a> {
     pub env: &'a [(String, String)],
     pub code_hosts: &'a [String],
     pub proxy_targets: &'a [String],
+    /// Container env of the Kubernetes workloads that run this service.
+    pub manifest_env: &'a [(String, String)],
 }
 
 /// One dependency edge between services (indices into the service list).
@@ -171,6 +173,11 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>]) -> Vec<Edge>
                 candidates.push((h, format!("env {k}={v}")));
             }
         }
+        for (k, v) in ev.manifest_env {
+            for h in hosts_of(k, v) {
+                candidates.push((h, format!("kubernetes env {k}={v}")));
+            }
+        }
         for h in ev.code_hosts {
             candidates.push((h.to_ascii_lowercase(), format!("code literal {h}")));
         }
@@ -255,5 +262,53 @@ mod tests {
         assert!(hosts_of("SERVICE_NAME", "api").is_empty());
         assert!(hosts_of("MODE", "api").is_empty());
         assert!(hosts_of("LISTEN_ADDR", "[::]:80").is_empty());
+    }
+
+    #[test]
+    fn kubernetes_env_is_soft_evidence() {
+        use crate::detect::model::{HealthCheck, ResourceLimits, ServiceType};
+        let svc = |name: &str| Service {
+            name: name.to_string(),
+            path: name.to_string(),
+            kind: ServiceType::Containerized,
+            confidence: 0.9,
+            indicators: vec![],
+            technologies: vec![],
+            port: None,
+            ports: vec![],
+            start_command: None,
+            env: Default::default(),
+            health_check: HealthCheck::default(),
+            resource_limits: ResourceLimits::default(),
+            depends_on: vec![],
+            deployable: true,
+            members: vec![],
+            stack: None,
+            dockerfile: None,
+            dependencies: vec![],
+        };
+        let mut services = vec![svc("frontend"), svc("cartservice")];
+        let manifest = vec![
+            (
+                "CART_SERVICE_ADDR".to_string(),
+                "cartservice:7070".to_string(),
+            ),
+            ("PORT".to_string(), "8080".to_string()),
+        ];
+        let evidence = vec![
+            Evidence {
+                manifest_env: &manifest,
+                ..Evidence::default()
+            },
+            Evidence::default(),
+        ];
+        let edges = resolve(&mut services, &evidence);
+        assert_eq!(edges.len(), 1);
+        assert_eq!(edges[0].kind, EdgeKind::Soft);
+        assert_eq!(services[0].depends_on, vec!["cartservice"]);
+        assert_eq!(
+            services[0].dependencies[0].evidence,
+            "kubernetes env CART_SERVICE_ADDR=cartservice:7070"
+        );
     }
 }

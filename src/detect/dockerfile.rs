@@ -53,6 +53,25 @@ pub struct Parsed {
     pub cmd: Option<String>,
     /// The final stage's `HEALTHCHECK CMD ...` text.
     pub healthcheck: Option<String>,
+    /// The external image the final stage builds on, through stage names (`FROM base AS final` after
+    /// `FROM python:3.12 AS base` gives `python:3.12`).
+    pub final_base: Option<String>,
+    /// Sources that `COPY`/`ADD` take from the build context (any stage, not `--from`), relative to
+    /// the context, without `./` and trailing `/`; globs, URLs and `.` are left out.
+    pub copies: Vec<String>,
+}
+
+/// What one build stage has set so far; a stage built `FROM` an earlier stage starts from a copy.
+#[derive(Debug, Clone, Default)]
+struct Stage {
+    name: Option<String>,
+    base: String,
+    expose: Vec<u16>,
+    env: Vec<(String, String)>,
+    entrypoint: Option<String>,
+    cmd: Option<String>,
+    healthcheck: Option<String>,
+    vars: BTreeMap<String, String>,
 }
 
 impl Parsed {
@@ -109,6 +128,11 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     for p in &parsed.expose {
         f.ports.push(PortHint::new(*p, PortSource::Expose));
     }
+    // The port a well-known base image serves on (`mysql` 3306, `nginx` 80) when nothing says more.
+    if let Some(p) = parsed.final_base.as_deref().and_then(image_default_port) {
+        f.ports.push(PortHint::new(p, PortSource::FrameworkDefault));
+    }
+    f.copies = parsed.copies.clone();
     f.health_path = parsed.healthcheck.as_deref().and_then(health_path);
     Some(f)
 }
@@ -139,7 +163,9 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
 
     let mut out = Parsed::default();
     let mut args: BTreeMap<String, String> = BTreeMap::new();
-    let mut stage_vars: BTreeMap<String, String> = BTreeMap::new();
+    // Finished stages (the first entry is the empty state before any FROM) and the current one.
+    let mut stages: Vec<Stage> = Vec::new();
+    let mut stage = Stage::default();
     let mut from_seen = false;
     while let Some((idx, raw)) = lines.next() {
         let t = raw.trim();
@@ -195,24 +221,39 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
         match instr.as_str() {
             "FROM" => {
                 from_seen = true;
-                let image = rest
-                    .split_whitespace()
-                    .find(|w| !w.starts_with("--"))
-                    .unwrap_or("");
-                out.images.push(envfile::interpolate(image, &args));
-                out.expose.clear();
-                out.env.clear();
-                out.entrypoint = None;
-                out.cmd = None;
-                out.healthcheck = None;
-                stage_vars = args.clone();
+                let mut words = rest.split_whitespace().filter(|w| !w.starts_with("--"));
+                let image = envfile::interpolate(words.next().unwrap_or(""), &args);
+                let name = match (words.next(), words.next()) {
+                    (Some(a), Some(n)) if a.eq_ignore_ascii_case("as") => {
+                        Some(n.to_ascii_lowercase())
+                    }
+                    _ => None,
+                };
+                out.images.push(image.clone());
+                stages.push(stage.clone());
+                // A stage built on an earlier stage inherits its ENV, EXPOSE, CMD, ENTRYPOINT and
+                // HEALTHCHECK, as docker does.
+                let parent = stages
+                    .iter()
+                    .skip(1)
+                    .rev()
+                    .find(|s| s.name.as_deref() == Some(image.to_ascii_lowercase().as_str()));
+                stage = match parent {
+                    Some(p) => Stage { name, ..p.clone() },
+                    None => Stage {
+                        name,
+                        base: image,
+                        vars: args.clone(),
+                        ..Stage::default()
+                    },
+                };
             }
             "ARG" => {
                 for a in rest.split_whitespace() {
                     let (k, v) = a.split_once('=').unwrap_or((a, ""));
                     let v = unquote(v);
                     if from_seen {
-                        stage_vars.insert(k.to_string(), v);
+                        stage.vars.insert(k.to_string(), v);
                     } else {
                         args.insert(k.to_string(), v);
                     }
@@ -220,27 +261,34 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
             }
             "ENV" => {
                 for (k, v) in env_pairs(rest) {
-                    let v = envfile::interpolate(&v, &stage_vars);
-                    stage_vars.insert(k.clone(), v.clone());
-                    out.env.retain(|(x, _)| *x != k);
-                    out.env.push((k, v));
+                    let v = envfile::interpolate(&v, &stage.vars);
+                    stage.vars.insert(k.clone(), v.clone());
+                    stage.env.retain(|(x, _)| *x != k);
+                    stage.env.push((k, v));
                 }
             }
             "EXPOSE" => {
                 for w in rest.split_whitespace() {
-                    let w = envfile::interpolate(w, &stage_vars);
+                    let w = envfile::interpolate(w, &stage.vars);
                     let w = w.split('/').next().unwrap_or("");
                     if let Some(p) = ports::parse_port(w.split('-').next().unwrap_or(w))
-                        && !out.expose.contains(&p)
+                        && !stage.expose.contains(&p)
                     {
-                        out.expose.push(p);
+                        stage.expose.push(p);
                     }
                 }
             }
-            "CMD" => out.cmd = Some(command_form(rest)),
-            "ENTRYPOINT" => out.entrypoint = Some(command_form(rest)),
+            "CMD" => stage.cmd = Some(command_form(rest)),
+            "ENTRYPOINT" => stage.entrypoint = Some(command_form(rest)),
+            "COPY" | "ADD" => {
+                for src in copy_sources(rest) {
+                    if !out.copies.contains(&src) {
+                        out.copies.push(src);
+                    }
+                }
+            }
             "HEALTHCHECK" => {
-                out.healthcheck = if rest.eq_ignore_ascii_case("none") {
+                stage.healthcheck = if rest.eq_ignore_ascii_case("none") {
                     None
                 } else {
                     let upper = rest.to_ascii_uppercase();
@@ -255,7 +303,39 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
     if !from_seen {
         return Err("no FROM instruction".to_string());
     }
+    out.expose = stage.expose;
+    out.env = stage.env;
+    out.entrypoint = stage.entrypoint;
+    out.cmd = stage.cmd;
+    out.healthcheck = stage.healthcheck;
+    out.final_base = Some(stage.base).filter(|b| !b.is_empty());
     Ok(out)
+}
+
+/// The build-context sources of a `COPY`/`ADD` (shell or JSON form; `--from` copies none).
+fn copy_sources(rest: &str) -> Vec<String> {
+    let words: Vec<String> = if rest.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<String>>(rest.trim()).unwrap_or_default()
+    } else {
+        rest.split_whitespace().map(str::to_string).collect()
+    };
+    if words.iter().any(|w| w.starts_with("--from")) {
+        return Vec::new();
+    }
+    let args: Vec<&String> = words.iter().filter(|w| !w.starts_with("--")).collect();
+    let Some((_dest, sources)) = args.split_last() else {
+        return Vec::new();
+    };
+    sources
+        .iter()
+        .filter(|s| !s.contains("://") && !s.starts_with('/') && !s.starts_with('$'))
+        .filter(|s| !s.contains(['*', '?', '[']) && !s.starts_with("<<"))
+        .map(|s| {
+            let s = s.trim_start_matches("./").trim_end_matches('/');
+            s.to_string()
+        })
+        .filter(|s| !s.is_empty() && s != "." && !s.split('/').any(|c| c == ".."))
+        .collect()
 }
 
 fn heredoc_markers(rest: &str) -> Vec<String> {
@@ -355,6 +435,38 @@ pub fn health_path(cmd: &str) -> Option<String> {
     })
 }
 
+/// The repository and tag of an image reference, lower-cased (`docker.io/library/php:8-apache` gives
+/// `docker.io/library/php`, `8-apache`).
+fn repo_and_tag(image: &str) -> (String, String) {
+    let lower = image.to_ascii_lowercase();
+    let no_digest = lower.split('@').next().unwrap_or(&lower).to_string();
+    match (no_digest.rfind(':'), no_digest.rfind('/')) {
+        (Some(c), Some(s)) if c > s => (no_digest[..c].to_string(), no_digest[c + 1..].to_string()),
+        (Some(c), None) => (no_digest[..c].to_string(), no_digest[c + 1..].to_string()),
+        _ => (no_digest, String::new()),
+    }
+}
+
+/// The port the official image of a well-known server listens on by default (`mysql` 3306, `mongo`
+/// 27017, `nginx` 80, `php:*-apache` 80), for an image used as a base or by a compose member.
+pub fn image_default_port(image: &str) -> Option<u16> {
+    let (repo, tag) = repo_and_tag(image);
+    let last = repo.rsplit('/').next().unwrap_or(&repo);
+    Some(match last {
+        "nginx" | "httpd" | "caddy" | "openresty" => 80,
+        "nginx-unprivileged" | "tomcat" | "jetty" => 8080,
+        "php" if tag.contains("apache") => 80,
+        "mysql" | "mariadb" | "percona" => 3306,
+        "postgres" | "postgis" => 5432,
+        "mongo" | "mongodb" => 27017,
+        "redis" | "valkey" | "keydb" => 6379,
+        "memcached" => 11211,
+        "rabbitmq" => 5672,
+        "elasticsearch" | "opensearch" => 9200,
+        _ => return None,
+    })
+}
+
 /// The runtime a base image provides (`node:20-alpine` gives `node`), when it is a known one.
 pub fn runtime_of_image(image: &str) -> Option<&'static str> {
     let lower = image.to_ascii_lowercase();
@@ -439,6 +551,80 @@ mod tests {
         assert!(parse("").is_err());
         let p = parse("FROM x\nRUN a && \\\n\n    b\nEXPOSE 1\n").unwrap();
         assert_eq!(p.expose, vec![1]);
+    }
+
+    #[test]
+    fn stages_built_on_stages_inherit_their_settings() {
+        // awesome-compose style: the final `dev-envs` stage is built on `development`.
+        let p = parse(
+            "FROM node:lts AS development\nARG PORT=80\nENV PORT $PORT\nEXPOSE $PORT 9229\n\
+             HEALTHCHECK CMD curl -f http://localhost/healthz\nCMD [\"node\", \"src/index.js\"]\n\
+             FROM development as dev-envs\nRUN apt-get install -y git\n",
+        )
+        .unwrap();
+        assert_eq!(p.expose, vec![80, 9229]);
+        assert_eq!(p.env, vec![("PORT".to_string(), "80".to_string())]);
+        assert_eq!(p.start_command().as_deref(), Some("node src/index.js"));
+        assert!(p.healthcheck.is_some());
+        assert_eq!(p.final_base.as_deref(), Some("node:lts"));
+        // A fresh stage starts empty; its base is the external image.
+        let p = parse(
+            "FROM python:3.12 AS base\nEXPOSE 1\nFROM base AS final\nEXPOSE 80\nFROM nginx:1.25\n",
+        )
+        .unwrap();
+        assert!(p.expose.is_empty());
+        assert_eq!(p.final_base.as_deref(), Some("nginx:1.25"));
+        let p = parse("FROM python:3.12 AS base\nFROM base AS final\nEXPOSE 80\n").unwrap();
+        assert_eq!(p.expose, vec![80]);
+        assert_eq!(p.final_base.as_deref(), Some("python:3.12"));
+    }
+
+    #[test]
+    fn copy_sources_from_the_build_context() {
+        let p = parse(
+            "FROM composer AS build\nCOPY html/composer.json /app/\nFROM php:7.4-apache\n\
+             COPY --chown=www-data html/ /var/www/html\nCOPY --from=build /app/vendor/ /v/\n\
+             ADD https://example.com/x.tgz /tmp/\nCOPY . .\nCOPY *.py ./\n\
+             COPY [\"static\", \"./templates/\", \"/srv/\"]\nCOPY ../secret /x\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.copies,
+            vec!["html/composer.json", "html", "static", "templates"]
+        );
+    }
+
+    #[test]
+    fn well_known_images_have_default_ports() {
+        for (image, port) in [
+            ("mysql:5.7", Some(3306)),
+            ("mariadb", Some(3306)),
+            ("mongo:5", Some(27017)),
+            ("docker.io/library/postgres:16-alpine", Some(5432)),
+            ("redis:7@sha256:abc", Some(6379)),
+            ("nginx:1.21.6", Some(80)),
+            ("nginxinc/nginx-unprivileged:1.27", Some(8080)),
+            ("php:7.4-apache", Some(80)),
+            ("php:8.3-fpm", None),
+            ("python:3.12", None),
+            ("localhost:5000/mysql", Some(3306)),
+        ] {
+            assert_eq!(image_default_port(image), port, "{image}");
+        }
+        // Lowest precedence: EXPOSE wins over the base image's port.
+        let (_d, folder) = crate::detect::lang::testutil::temp(&[(
+            "Dockerfile",
+            "FROM nginx:1.25\nEXPOSE 8080\n",
+        )]);
+        let f = analyze(&folder, &mut Vec::new()).unwrap();
+        assert_eq!(ports::resolve(&f.ports), Some(8080));
+        let (_d, folder) = crate::detect::lang::testutil::temp(&[(
+            "Dockerfile",
+            "FROM mysql:8\nCOPY seed.sql /d/\n",
+        )]);
+        let f = analyze(&folder, &mut Vec::new()).unwrap();
+        assert_eq!(ports::resolve(&f.ports), Some(3306));
+        assert_eq!(f.copies, vec!["seed.sql"]);
     }
 
     #[test]

@@ -84,10 +84,15 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     if project.ends_with(".fsproj") {
         f.tech("fsharp");
     }
-    let web = sdk.contains("Microsoft.NET.Sdk.Web")
-        || packages
-            .iter()
-            .any(|p| p.starts_with("Microsoft.AspNetCore"));
+    // A test project (`Microsoft.NET.Test.Sdk`, `<IsTestProject>`) runs under `dotnet test`; its
+    // ASP.NET Core packages (`Microsoft.AspNetCore.Mvc.Testing`) host the code under test.
+    let test_project = packages.iter().any(|p| p == "Microsoft.NET.Test.Sdk")
+        || prop("IsTestProject").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let web = !test_project
+        && (sdk.contains("Microsoft.NET.Sdk.Web")
+            || packages
+                .iter()
+                .any(|p| p.starts_with("Microsoft.AspNetCore")));
     let blazor_wasm = sdk.contains("BlazorWebAssembly");
     if web || blazor_wasm {
         f.tech("aspnet");
@@ -96,9 +101,10 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     if blazor_wasm {
         f.tech("blazor");
     }
-    let exe = prop("OutputType").is_some_and(|t| t.eq_ignore_ascii_case("exe"))
-        || sdk.contains("Worker")
-        || web;
+    let exe = !test_project
+        && (prop("OutputType").is_some_and(|t| t.eq_ignore_ascii_case("exe"))
+            || sdk.contains("Worker")
+            || web);
 
     // Ports: env and appsettings are runtime config, Program.cs literals and launch profiles are code.
     for (k, v) in f.env_evidence.clone() {
@@ -157,6 +163,8 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         }
     }
     if web || blazor_wasm {
+        // Set in a Dockerfile (`ENV ASPNETCORE_HTTP_PORTS=7070`), this is the port Kestrel uses.
+        f.port_vars.push("ASPNETCORE_HTTP_PORTS".into());
         lang::add_port(&mut f, 8080, PortSource::FrameworkDefault);
         f.env
             .insert("ASPNETCORE_ENVIRONMENT".into(), "Production".into());
@@ -260,6 +268,19 @@ mod tests {
         assert_eq!(port(&f), Some(8080));
         assert_eq!(f.start_command.as_deref(), Some("dotnet Api.dll"));
         assert!((f.confidence - 0.85).abs() < 1e-9);
+    }
+
+    #[test]
+    fn test_projects_are_not_services() {
+        let tests = "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><PackageReference Include=\"Microsoft.AspNetCore.Mvc.Testing\" Version=\"9.0.0\" /><PackageReference Include=\"Microsoft.NET.Test.Sdk\" Version=\"17.12.0\" /></ItemGroup></Project>";
+        let (f, _) = one(&[("cartservice.tests.csproj", tests)]);
+        let f = f.unwrap();
+        assert!(f.helper_only);
+        assert_eq!(f.technologies, vec!["dotnet"]);
+        let web = "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><PropertyGroup><IsTestProject>true</IsTestProject></PropertyGroup></Project>";
+        assert!(one(&[("Api.Tests.csproj", web)]).0.unwrap().helper_only);
+        let (f, _) = one(&[("Api.csproj", WEB)]);
+        assert_eq!(f.unwrap().port_vars, vec!["ASPNETCORE_HTTP_PORTS"]);
     }
 
     #[test]

@@ -51,6 +51,12 @@ pub struct Finding {
     pub dockerfile: Option<String>,
     /// Compose members, for compose stacks.
     pub members: Vec<Member>,
+    /// Folders (relative to this one) that the Dockerfile copies into its image: a service found
+    /// there is part of this one.
+    pub copies: Vec<String>,
+    /// Environment variables the entry code reads its own listening port from (`FLASK_SERVER_PORT`):
+    /// a value set for one of them in compose or a Dockerfile is the port.
+    pub port_vars: Vec<String>,
     /// True for a workspace root (npm/pnpm/yarn, Cargo, Go workspace) that only aggregates members:
     /// such a folder is not a service.
     pub aggregator: bool,
@@ -79,6 +85,8 @@ impl Finding {
             health_path: None,
             dockerfile: None,
             members: Vec::new(),
+            copies: Vec::new(),
+            port_vars: Vec::new(),
             aggregator: false,
             helper_only: false,
             diagnostics: Vec::new(),

@@ -272,14 +272,94 @@ pub fn scan_text(text: &str, f: &mut Finding) {
     for p in ports::from_code(text) {
         add_port(f, p, PortSource::CodeLiteral);
     }
-    for h in code_hosts(text) {
+    for h in code_hosts(text).into_iter().chain(env_default_hosts(text)) {
         if !f.code_hosts.contains(&h) {
             f.code_hosts.push(h);
+        }
+    }
+    for v in port_vars(text) {
+        if !f.port_vars.contains(&v) {
+            f.port_vars.push(v);
         }
     }
     if f.health_path.is_none() {
         f.health_path = health_path(text);
     }
+}
+
+/// An environment read in code: `process.env.X`, `process.env["X"]`, `os.getenv("X"`,
+/// `os.environ.get("X"`, `os.environ["X"]`, `os.Getenv("X")`, `System.getenv("X"`,
+/// `Environment.GetEnvironmentVariable("X")`, `env::var("X")`; group `v` is the variable.
+const ENV_READ: &str = r#"(?:process\.env\.(?P<v1>[A-Z][A-Z0-9_]*)|process\.env\[\s*['"](?P<v2>[A-Z][A-Z0-9_]*)['"]\s*\]|(?:getenv|environ\.get|environ\[|Getenv|LookupEnv|getOrDefault|GetEnvironmentVariable|env::var)\s*\(?\s*['"](?P<v3>[A-Z][A-Z0-9_]*)['"])"#;
+
+static PORT_VAR: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"(?i:\b\w*port\s*(?::=|=|:)\s*(?:int\s*\(\s*|Number\s*\(\s*|parseInt\s*\(\s*|Integer\.parseInt\s*\(\s*)?|\blisten\s*\(\s*|\bport\s*=\s*)(?:\w+\.)*{ENV_READ}"#
+    ))
+    .ok()
+});
+
+/// Environment variables the code takes its own listening port from: `port = os.environ.get(
+/// "FLASK_SERVER_PORT", 9090)`, `const port = process.env.CART_SERVER_PORT || '8080'`,
+/// `app.listen(process.env.APP_PORT)`. Only names with `PORT` in them, and not other services'
+/// ports (`DATABASE_PORT`).
+pub fn port_vars(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let Some(re) = PORT_VAR.as_ref() else {
+        return out;
+    };
+    for line in text.lines().filter(|l| !is_comment(l)) {
+        for c in re.captures_iter(line) {
+            let Some(v) = c
+                .name("v1")
+                .or_else(|| c.name("v2"))
+                .or_else(|| c.name("v3"))
+                .map(|m| m.as_str())
+            else {
+                continue;
+            };
+            if v.contains("PORT") && !ports::is_foreign_port_var(v) && !out.iter().any(|x| x == v) {
+                out.push(v.to_string());
+            }
+        }
+    }
+    out
+}
+
+static ENV_DEFAULT: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"{ENV_READ}\s*(?:\)\s*)?(?:\|\||\?\?|\?:|,|\bor\b)\s*['"`](?P<d>[^'"`\s]+)['"`]"#
+    ))
+    .ok()
+});
+
+/// Host names given as the default of a host variable read from the environment:
+/// `process.env.REDIS_HOST || 'redis'`, `os.getenv('CART_HOST', 'cart')`,
+/// `Environment.GetEnvironmentVariable("DB_HOST") ?? "db"` (the key rules of
+/// [`super::deps::hosts_of`] apply: `*_HOST`, `*_URL`, `*_ADDR`, ..., never `*_USER`).
+pub fn env_default_hosts(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let Some(re) = ENV_DEFAULT.as_ref() else {
+        return out;
+    };
+    for line in text.lines().filter(|l| !is_comment(l)) {
+        for c in re.captures_iter(line) {
+            let key = c
+                .name("v1")
+                .or_else(|| c.name("v2"))
+                .or_else(|| c.name("v3"))
+                .map_or("", |m| m.as_str());
+            let Some(default) = c.name("d").map(|m| m.as_str()) else {
+                continue;
+            };
+            for h in super::deps::hosts_of(key, default) {
+                if is_service_host(&h) && !out.contains(&h) {
+                    out.push(h);
+                }
+            }
+        }
+    }
+    out
 }
 
 static URL_HOST: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -331,7 +411,7 @@ pub fn is_service_host(host: &str) -> bool {
 
 static HEALTH: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r#"['"`](/(?:api/)?(?:health|healthz|healthcheck|health-check|ready|readyz|readiness|live|livez|liveness|ping|status)(?:/(?:live|ready|liveness|readiness))?)/?['"`]"#,
+        r#"['"`](/(?:api/)?_?(?:health|healthz|healthcheck|health-check|ready|readyz|readiness|live|livez|liveness|ping|status)(?:/(?:live|ready|liveness|readiness))?)/?['"`]"#,
     )
     .ok()
 });
@@ -587,6 +667,37 @@ const e = "http://example:80";
     }
 
     #[test]
+    fn port_variables_read_by_the_code() {
+        let py = "port = int(os.getenv(\"SHOP_PAYMENT_PORT\", \"8080\"))\napp.run(host='0.0.0.0', port=os.environ.get(\"FLASK_SERVER_PORT\", 9090))\n";
+        assert_eq!(
+            port_vars(py),
+            vec!["SHOP_PAYMENT_PORT", "FLASK_SERVER_PORT"]
+        );
+        let js = "const port = process.env.CART_SERVER_PORT || '8080';\nserver.listen(process.env['HTTP_PORT']);\n  port: process.env.DATABASE_PORT,\n// const port = process.env.OLD_PORT\nconst host = process.env.API_HOST;\n";
+        assert_eq!(port_vars(js), vec!["CART_SERVER_PORT", "HTTP_PORT"]);
+        let go = "srvPort := os.Getenv(\"LISTEN_PORT\")\n";
+        assert_eq!(port_vars(go), vec!["LISTEN_PORT"]);
+        assert!(port_vars("port = os.getenv(\"REDIS_PORT\")\n").is_empty());
+    }
+
+    #[test]
+    fn hosts_from_environment_defaults() {
+        let code = r#"
+var redisHost = process.env.REDIS_HOST || 'redis'
+const c = process.env["CATALOGUE_URL"] ?? "http://catalogue:8080";
+CART = os.getenv('CART_HOST', 'cart')
+user = os.environ.get("DB_USER", "admin")
+var pg = Environment.GetEnvironmentVariable("POSTGRES_HOST") ?? "db";
+local = os.getenv("API_HOST", "localhost")
+// x = process.env.OLD_HOST || 'old'
+"#;
+        assert_eq!(
+            env_default_hosts(code),
+            vec!["redis", "catalogue", "cart", "db"]
+        );
+    }
+
+    #[test]
     fn health_routes() {
         assert_eq!(
             health_path("app.get('/healthz', h)").as_deref(),
@@ -597,6 +708,10 @@ const e = "http://example:80";
             Some("/api/health")
         );
         assert_eq!(health_path("app.get('/healthy-food')"), None);
+        assert_eq!(
+            health_path("r.HandleFunc(\"/_healthz\", ok)").as_deref(),
+            Some("/_healthz")
+        );
         assert_eq!(health_path("// app.get('/health')"), None);
         assert_eq!(health_path("# '/health'"), None);
         assert_eq!(

@@ -25,6 +25,7 @@ pub mod dotnet;
 pub mod elixir;
 pub mod golang;
 pub mod java;
+pub mod kube;
 pub mod nginx;
 pub mod node;
 pub mod php;
@@ -294,30 +295,43 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
     );
 
     // Names.
+    let name_of = |rel: &str| -> String {
+        if rel == "." {
+            workspace_name.clone()
+        } else {
+            walker::split_rel(rel).1.to_string()
+        }
+    };
     let pairs: Vec<(String, String)> = drafts
         .iter()
         .map(|(r, _)| {
-            let parent = if r.rel == "." {
-                String::new()
-            } else {
-                let (p, _) = walker::split_rel(&r.rel);
-                if p == "." {
-                    workspace_name.clone()
+            if r.rel == "." {
+                return (r.folder_name.clone(), String::new());
+            }
+            let (p, _) = walker::split_rel(&r.rel);
+            // A `src` folder is named after the project it is the source of
+            // (`src/cartservice/src` is `cartservice`).
+            if names::is_generic(&r.folder_name) {
+                let grand = if p == "." {
+                    String::new()
                 } else {
-                    walker::split_rel(p).1.to_string()
-                }
-            };
-            (r.folder_name.clone(), parent)
+                    name_of(walker::split_rel(p).0)
+                };
+                return (name_of(p), grand);
+            }
+            (r.folder_name.clone(), name_of(p))
         })
         .collect();
     for ((_, d), name) in drafts.iter_mut().zip(names::assign(&pairs)) {
         d.service.name = name;
     }
 
-    // Stacks: build contexts of members belong to their stack.
-    let index_of = |drafts: &[(&FolderResult, Draft)], path: &str| {
-        drafts.iter().position(|(_, d)| d.service.path == path)
-    };
+    // Stacks: build contexts and bind-mounted folders of members belong to their stack.
+    let by_path: std::collections::HashMap<String, usize> = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, (_, d))| (d.service.path.clone(), i))
+        .collect();
     for si in 0..drafts.len() {
         if drafts[si].1.service.kind != ServiceType::ComposeStack {
             continue;
@@ -326,14 +340,24 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
         let stack_path = drafts[si].1.service.path.clone();
         let members = drafts[si].1.service.members.clone();
         let member_hints = drafts[si].1.member_hints.clone();
+        let member_env = drafts[si].1.member_env.clone();
+        // Build contexts first: a folder a member builds takes that member's ports.
+        let mut claims: Vec<(usize, &str, bool)> = Vec::new();
         for (mi, m) in members.iter().enumerate() {
-            let Some(b) = m.build.as_deref() else {
-                continue;
-            };
-            if b == stack_path {
+            if let Some(b) = m.build.as_deref() {
+                claims.push((mi, b, true));
+            }
+        }
+        for (mi, m) in members.iter().enumerate() {
+            for dir in &m.mounts {
+                claims.push((mi, dir.as_str(), m.build.is_none()));
+            }
+        }
+        for (mi, dir, takes_ports) in claims {
+            if dir == stack_path || is_within(&stack_path, dir) {
                 continue;
             }
-            let Some(fi) = index_of(&drafts, b) else {
+            let Some(&fi) = by_path.get(dir) else {
                 continue;
             };
             let folder = &mut drafts[fi].1;
@@ -342,8 +366,20 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
             }
             folder.service.stack = Some(stack_name.clone());
             folder.service.deployable = false;
-            if let Some(h) = member_hints.get(mi) {
-                folder.hints.extend(h.iter().copied());
+            if takes_ports {
+                if let Some(h) = member_hints.get(mi) {
+                    folder.hints.extend(h.iter().copied());
+                }
+                // `FLASK_SERVER_PORT=9091` in the member's environment, read by the entry code.
+                for (k, v) in member_env.get(mi).into_iter().flatten() {
+                    if folder.port_vars.contains(k)
+                        && let Some(p) = ports::parse_port(v)
+                    {
+                        folder
+                            .hints
+                            .push(ports::PortHint::new(p, ports::PortSource::RuntimeConfig));
+                    }
+                }
                 let hints = folder.hints.clone();
                 combine::apply_ports(&mut folder.service, &hints);
             }
@@ -363,14 +399,92 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
         }
     }
 
+    // Folders a containerized service's Dockerfile copies into its image (`COPY html/ /var/www/html`)
+    // are part of that service: shown, never deployed on their own.
+    for pi in 0..drafts.len() {
+        if drafts[pi].1.copies.is_empty() || drafts[pi].1.service.dockerfile.is_none() {
+            continue;
+        }
+        let parent_path = drafts[pi].1.service.path.clone();
+        let parent_stack = drafts[pi].1.service.stack.clone();
+        let mut dirs: Vec<String> = Vec::new();
+        for c in &drafts[pi].1.copies {
+            let Some(full) = compose::join_rel(&parent_path, c) else {
+                continue;
+            };
+            // `COPY html/composer.json ...` names the folder `html` too.
+            let mut cur = full.as_str();
+            while cur != parent_path && cur != "." && !dirs.iter().any(|d| d == cur) {
+                dirs.push(cur.to_string());
+                cur = walker::split_rel(cur).0;
+            }
+        }
+        let mut techs: Vec<String> = Vec::new();
+        for dir in dirs {
+            let Some(&ci) = by_path.get(&dir) else {
+                continue;
+            };
+            let child = &mut drafts[ci].1.service;
+            if ci == pi
+                || child.dockerfile.is_some()
+                || child.stack.is_some()
+                || matches!(
+                    child.kind,
+                    ServiceType::ComposeStack | ServiceType::Infrastructure
+                )
+            {
+                continue;
+            }
+            child.deployable = false;
+            child.stack = parent_stack.clone();
+            techs.extend(child.technologies.iter().cloned());
+        }
+        let parent = &mut drafts[pi].1.service;
+        for t in techs {
+            if !parent.technologies.contains(&t) {
+                parent.technologies.push(t);
+            }
+        }
+    }
+
+    // Kubernetes workloads: their container env is evidence for the service they run (same name as
+    // the workload, else as its image).
+    let mut manifest_env: Vec<Vec<(String, String)>> = vec![Vec::new(); drafts.len()];
+    {
+        let by_name: std::collections::HashMap<String, usize> = drafts
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, d))| d.service.kind != ServiceType::Infrastructure)
+            .map(|(i, (_, d))| (d.service.name.to_ascii_lowercase(), i))
+            .collect();
+        for r in results {
+            for w in &r.workloads {
+                let target = by_name.get(&w.name.to_ascii_lowercase()).or_else(|| {
+                    w.images
+                        .iter()
+                        .find_map(|img| by_name.get(&kube::image_name(img)))
+                });
+                if let Some(&i) = target {
+                    for kv in &w.env {
+                        if !manifest_env[i].contains(kv) {
+                            manifest_env[i].push(kv.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     // Dependencies and order.
     let mut services: Vec<Service> = drafts.iter().map(|(_, d)| d.service.clone()).collect();
     let evidence: Vec<deps::Evidence<'_>> = drafts
         .iter()
-        .map(|(_, d)| deps::Evidence {
+        .zip(&manifest_env)
+        .map(|((_, d), m)| deps::Evidence {
             env: &d.env_evidence,
             code_hosts: &d.code_hosts,
             proxy_targets: &d.proxy_targets,
+            manifest_env: m,
         })
         .collect();
     let edges = deps::resolve(&mut services, &evidence);
@@ -386,11 +500,145 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
     }
 }
 
+/// Whether workspace-relative `outer` lies inside `inner` (`inner` is an ancestor of `outer`).
+fn is_within(outer: &str, inner: &str) -> bool {
+    inner == "."
+        || outer
+            .strip_prefix(inner)
+            .is_some_and(|r| r.starts_with('/'))
+}
+
 /// Sort key of a workspace-relative path: the root first, then component by component.
 fn path_key(rel: &str) -> Vec<&str> {
     if rel == "." {
         Vec::new()
     } else {
         rel.split('/').collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    fn at<'a>(t: &'a Topology, path: &str) -> &'a Service {
+        t.services
+            .iter()
+            .find(|s| s.path == path)
+            .unwrap_or_else(|| panic!("no service at {path}: {:#?}", t.services))
+    }
+
+    #[test]
+    fn mounted_folders_and_copied_folders_belong_to_their_owner() {
+        let dir = workspace(&[
+            (
+                "compose.yaml",
+                "services:\n  web:\n    image: nginx\n    volumes: [\"./nginx/nginx.conf:/etc/nginx/conf.d/default.conf\"]\n    ports: [\"80:80\"]\n  ratings:\n    build: ratings\n",
+            ),
+            (
+                "nginx/nginx.conf",
+                "server { listen 80; location / { proxy_pass http://ratings; } }\n",
+            ),
+            (
+                "ratings/Dockerfile",
+                "FROM php:8.3-apache\nCOPY html/ /var/www/html\n",
+            ),
+            (
+                "ratings/html/composer.json",
+                "{\"require\": {\"slim/slim\": \"4\"}}\n",
+            ),
+            ("ratings/html/index.php", "<?php echo 1;\n"),
+            ("tools/Dockerfile", "FROM alpine\nCOPY lib /lib\n"),
+            (
+                "tools/lib/package.json",
+                "{\"scripts\": {\"start\": \"node x.js\"}}\n",
+            ),
+        ]);
+        let t = detect(dir.path(), &DetectOptions::default()).unwrap();
+        let root = at(&t, ".").name.clone();
+        let nginx = at(&t, "nginx");
+        assert_eq!(nginx.kind, ServiceType::Proxy);
+        assert_eq!(nginx.stack.as_deref(), Some(root.as_str()));
+        assert!(!nginx.deployable);
+        assert_eq!(nginx.port, Some(80));
+        let html = at(&t, "ratings/html");
+        assert!(!html.deployable);
+        assert_eq!(html.stack.as_deref(), Some(root.as_str()));
+        let ratings = at(&t, "ratings");
+        assert_eq!(ratings.port, Some(80));
+        assert!(
+            ratings.technologies.iter().any(|x| x == "slim"),
+            "{ratings:?}"
+        );
+        // Outside a stack a copied folder is part of its image all the same.
+        let lib = at(&t, "tools/lib");
+        assert!(!lib.deployable);
+        assert_eq!(lib.stack, None);
+        assert_eq!(
+            t.deployment_order,
+            vec![vec![root.clone(), "tools".to_string()]]
+        );
+        assert!(at(&t, ".").technologies.iter().any(|x| x == "nginx"));
+    }
+
+    #[test]
+    fn kubernetes_env_orders_services_and_src_folders_take_the_project_name() {
+        let dir = workspace(&[
+            ("src/cart/src/Dockerfile", "FROM alpine\nEXPOSE 7070\n"),
+            ("src/front/Dockerfile", "FROM alpine\nEXPOSE 8080\n"),
+            (
+                "k8s/front.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: front\nspec:\n  template:\n    spec:\n      containers:\n      - name: server\n        image: gcr.io/demo/front:v1\n        env:\n        - name: CART_SERVICE_ADDR\n          value: \"cart:7070\"\n",
+            ),
+            (
+                "k8s/loader.yaml",
+                "kind: Deployment\nmetadata:\n  name: load\nspec:\n  template:\n    spec:\n      containers:\n      - image: registry.example/loader\n        env:\n        - {name: FRONTEND_ADDR, value: \"front:80\"}\n",
+            ),
+            ("loader/Dockerfile", "FROM alpine\n"),
+        ]);
+        let t = detect(dir.path(), &DetectOptions::default()).unwrap();
+        assert_eq!(at(&t, "src/cart/src").name, "cart");
+        assert_eq!(at(&t, "src/front").depends_on, vec!["cart"]);
+        assert_eq!(at(&t, "loader").depends_on, vec!["front"]);
+        assert_eq!(
+            t.deployment_order,
+            vec![
+                vec!["cart".to_string()],
+                vec!["front".to_string()],
+                vec!["loader".to_string()]
+            ]
+        );
+        assert!(t.services.iter().all(|s| s.path != "k8s"));
+    }
+
+    #[test]
+    fn compose_member_env_sets_a_port_variable_of_the_build_folder() {
+        let dir = workspace(&[
+            (
+                "compose.yaml",
+                "services:\n  backend:\n    build: flask\n    environment:\n      - FLASK_SERVER_PORT=9091\n",
+            ),
+            (
+                "flask/Dockerfile",
+                "FROM python:3.7\nCMD [\"./server.py\"]\n",
+            ),
+            ("flask/requirements.txt", "flask\n"),
+            (
+                "flask/server.py",
+                "import os\nfrom flask import Flask\napp = Flask(__name__)\nif __name__ == \"__main__\":\n    app.run(host='0.0.0.0', port=os.environ.get(\"FLASK_SERVER_PORT\", 9090))\n",
+            ),
+        ]);
+        let t = detect(dir.path(), &DetectOptions::default()).unwrap();
+        assert_eq!(at(&t, "flask").port, Some(9091));
     }
 }

@@ -161,6 +161,10 @@ pub struct Member {
     /// Whether the member defines a healthcheck.
     #[serde(default)]
     pub healthcheck: bool,
+    /// Workspace folders it bind-mounts (`./nginx/nginx.conf:/etc/nginx/conf.d/default.conf` gives
+    /// `nginx`), workspace-relative with `/` separators: they are part of the stack.
+    #[serde(default)]
+    pub mounts: Vec<String>,
 }
 
 /// Why one service depends on another.

@@ -30,6 +30,12 @@ pub fn sanitize(raw: &str) -> String {
     }
 }
 
+/// Folder names that say what a folder holds, not what it is (`src`): such a service folder is
+/// named after its parent.
+pub fn is_generic(folder_name: &str) -> bool {
+    folder_name == "src"
+}
+
 /// Whether `name` is a valid service name.
 pub fn is_valid(name: &str) -> bool {
     !name.is_empty()
@@ -125,5 +131,12 @@ mod tests {
                 "billing-api-3"
             ]
         );
+    }
+
+    #[test]
+    fn only_src_is_generic() {
+        assert!(is_generic("src"));
+        assert!(!is_generic("app"));
+        assert!(!is_generic("source-map"));
     }
 }

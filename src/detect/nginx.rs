@@ -28,10 +28,11 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     if SUB_DIRS.contains(&folder.name().as_str()) && folder.rel != "." {
         return None;
     }
+    // Root-level `*.conf`, and `*.conf.template` that an entrypoint renders with `envsubst`.
     let mut candidates: Vec<String> = folder
         .files
         .iter()
-        .filter(|f| f.ends_with(".conf"))
+        .filter(|f| f.ends_with(".conf") || f.ends_with(".conf.template"))
         .cloned()
         .collect();
     for sub in SUB_DIRS {
@@ -217,6 +218,20 @@ fn parse(text: &str) -> Result<Vec<Directive>, String> {
                     word.push(n);
                 }
             }
+            // `${var}` inside an argument (`proxy_pass http://${API_HOST}:8080/;`) is a variable,
+            // not a block.
+            '{' if word.ends_with('$') => {
+                word.push(c);
+                for n in chars.by_ref() {
+                    word.push(n);
+                    if n == '}' {
+                        break;
+                    }
+                    if n == '\n' {
+                        line += 1;
+                    }
+                }
+            }
             '{' => {
                 flush(&mut word, &mut words);
                 context.push((std::mem::take(&mut words).join(" "), line));
@@ -300,6 +315,17 @@ mod tests {
                 .0
                 .is_none()
         );
+    }
+
+    #[test]
+    fn templates_and_variables_in_arguments() {
+        let conf = "server {\n    listen 8080;\n    location /api/user/ {\n        proxy_pass http://${USER_HOST}:8080/;\n    }\n    location /api/cart/ { proxy_pass http://cart:8080/; }\n}\n";
+        let (f, d) = one(&[("default.conf.template", conf)]);
+        assert!(d.is_empty(), "{d:?}");
+        let f = f.unwrap();
+        assert_eq!(f.indicators, vec!["default.conf.template"]);
+        assert_eq!(port(&f), Some(8080));
+        assert_eq!(f.proxy_targets, vec!["cart"]);
     }
 
     #[test]

@@ -96,10 +96,8 @@ static CODE_PORT: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
         // listen(4000), .listen(4000, ...), app.listen(port=4000), listen(process.env.PORT || 4000)
         r"\blisten\s*\(\s*(?:[\w.]+\s*(?:\|\||\?\?|or)\s*)?(?:port\s*=\s*)?(\d{2,5})\b",
-        // const PORT = 4000; port = 8000; PORT: 3000
-        r"(?i)\bport\b\s*[:=]\s*(?:[\w.\[\]'\x22]+\s*(?:\|\||\?\?|or)\s*)?(\d{2,5})\b",
-        // getenv("PORT", "8000") / os.environ.get("PORT", 8000)
-        r#"(?i)(?:getenv|environ\.get|env::var_or|env\.get)\s*\(\s*['"]PORT['"]\s*,\s*['"]?(\d{2,5})"#,
+        // const PORT = 4000; port = 8000; PORT: 3000; port = process.env.X || '8080'
+        r"(?i)\bport\b\s*[:=]\s*(?:[\w.\[\]'\x22]+\s*(?:\|\||\?\?|or)\s*)?['\x22]?(\d{2,5})\b",
         // ":8081" (Go), "0.0.0.0:7000", "127.0.0.1:3000", "[::]:8080"
         r#"['"](?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|::)?:(\d{2,5})['"]"#,
         // bind("0.0.0.0", 7000) / bind(("0.0.0.0", 7000)) / run(host="0.0.0.0", port=7000)
@@ -109,6 +107,29 @@ static CODE_PORT: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .filter_map(|r| Regex::new(r).ok())
     .collect()
 });
+
+/// The default of a port variable read from the environment: `getenv("PORT", "8000")`,
+/// `os.environ.get("FLASK_SERVER_PORT", 9090)`, `getOrDefault("PORT", "9555")`.
+static ENV_PORT_DEFAULT: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?:getenv|environ\.get|env::var_or|env\.get|getOrDefault)\s*\(\s*['"]([A-Za-z0-9_]*(?:PORT|port))['"]\s*,\s*['"]?(\d{2,5})"#,
+    )
+    .ok()
+});
+
+/// Words of variables that hold another service's port (`DATABASE_PORT`, `REDIS_PORT`), never the
+/// service's own.
+const FOREIGN_PORT_WORDS: &[&str] = &[
+    "DB", "DATABASE", "REDIS", "MONGO", "MONGODB", "POSTGRES", "PG", "MYSQL", "AMQP", "RABBIT",
+    "RABBITMQ", "KAFKA", "SMTP", "MAIL", "CACHE", "QUEUE", "ELASTIC", "UPSTREAM",
+];
+
+/// Whether a port variable names another service's port (`DB_PORT`, `REDIS_PORT`).
+pub fn is_foreign_port_var(name: &str) -> bool {
+    name.to_ascii_uppercase()
+        .split('_')
+        .any(|w| FOREIGN_PORT_WORDS.contains(&w))
+}
 
 /// Port literals in entry code, in order of appearance (`listen(4000)`, `":8081"`,
 /// `bind("0.0.0.0:7000")`, `port=5000`). Comment lines (`//`, `#`) are skipped.
@@ -122,6 +143,16 @@ pub fn from_code(text: &str) -> Vec<u16> {
             for re in CODE_PORT.iter() {
                 for c in re.captures_iter(line) {
                     if let Some(m) = c.get(1)
+                        && let Some(p) = parse_port(m.as_str())
+                    {
+                        found.push((offset + m.start(), p));
+                    }
+                }
+            }
+            if let Some(re) = ENV_PORT_DEFAULT.as_ref() {
+                for c in re.captures_iter(line) {
+                    if let (Some(k), Some(m)) = (c.get(1), c.get(2))
+                        && !is_foreign_port_var(k.as_str())
                         && let Some(p) = parse_port(m.as_str())
                     {
                         found.push((offset + m.start(), p));
@@ -192,5 +223,22 @@ mod tests {
         );
         assert_eq!(from_code("app.run(host='0.0.0.0', port=5001)"), vec![5001]);
         assert_eq!(from_code("// app.listen(1234)\nfoo()"), Vec::<u16>::new());
+        assert_eq!(
+            from_code("const port = process.env.CART_SERVER_PORT || '8080';"),
+            vec![8080]
+        );
+        assert_eq!(
+            from_code("app.run(port=os.environ.get(\"FLASK_SERVER_PORT\", 9090))"),
+            vec![9090]
+        );
+        assert_eq!(
+            from_code(
+                "int port = Integer.parseInt(System.getenv().getOrDefault(\"PORT\", \"9555\"));"
+            ),
+            vec![9555]
+        );
+        assert!(from_code("db = connect(port=os.getenv(\"DB_PORT\", \"5432\"))").is_empty());
+        assert!(is_foreign_port_var("REDIS_PORT"));
+        assert!(!is_foreign_port_var("SHOP_PAYMENT_PORT"));
     }
 }
