@@ -141,9 +141,9 @@ fn demo_workspace() {
     assert_eq!(at(&t, "services/api").port, Some(3000));
     assert!(at(&t, "services/api").start_command.is_some());
     assert_eq!(at(&t, "services/auth").port, Some(8000));
-    assert_eq!(at(&t, "services/worker").port, Some(8080));
-    assert_eq!(at(&t, "web").port, Some(8080));
-    assert_eq!(at(&t, "proxy").port, Some(80));
+    assert_eq!(at(&t, "services/worker").port, Some(8082));
+    assert_eq!(at(&t, "web").port, Some(8081));
+    assert_eq!(at(&t, "proxy").port, Some(8088));
     // Dependencies from .env.example, Dockerfile ENV and nginx upstreams; POSTGRES_USER is no edge.
     assert_eq!(at(&t, "services/api").depends_on, vec!["auth", "postgres"]);
     assert_eq!(at(&t, "services/auth").depends_on, vec!["cache"]);

@@ -169,7 +169,7 @@ fn demo_workspace_deploys_offline_end_to_end() {
     assert_eq!(host_port(&status, "db", 6379), cache_port);
 
     // through the proxy to the Node api, which asked the Python auth by its service name
-    let proxy = host_port(&status, "proxy", 80);
+    let proxy = host_port(&status, "proxy", 8088);
     let (code, body) = wait_for(20, || http_get(proxy, "/").filter(|(c, _)| *c == 200))
         .expect("the proxy answers GET /");
     assert_eq!(code, 200);
@@ -187,10 +187,10 @@ fn demo_workspace_deploys_offline_end_to_end() {
     // the others answer on their own host ports
     let site = http_get(host_port(&status, "site", 80), "/").unwrap();
     assert!(site.1.contains("kyozo demo site"), "{site:?}");
-    let web = http_get(host_port(&status, "web", 8080), "/home.html").unwrap();
+    let web = http_get(host_port(&status, "web", 8081), "/home.html").unwrap();
     assert!(web.1.contains("kyozo demo web"), "{web:?}");
     for (service, port) in [
-        ("worker", 8080),
+        ("worker", 8082),
         ("auth", 8000),
         ("api", 3000),
         ("db", 6379),

@@ -45,9 +45,18 @@ async fn run_async(cmd: Command, store: &StoreArgs) -> Result<ExitCode> {
     let name = verb(&cmd);
     match dispatch(cmd, store).await {
         Ok(code) => Ok(code),
+        // the reader went away (`kyozo events | head`): stop quietly, as a pipe expects
+        Err(e) if broken_pipe(&e) => Ok(ExitCode::SUCCESS),
         // one line: `up: api: build failed: <engine message>`
         Err(e) => Err(eyre!("{name}: {}", one_line(&format!("{e:#}")))),
     }
+}
+
+fn broken_pipe(e: &color_eyre::Report) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn one_line(s: &str) -> String {
@@ -127,7 +136,7 @@ async fn dispatch(cmd: Command, store_args: &StoreArgs) -> Result<ExitCode> {
             names::validate_replicas(replicas)?;
             let (d, topo) = setup(&path.path, store_args).await?;
             let (from, to) = d.scale(&topo, &service, replicas).await?;
-            println!("{service}\t{from} -> {to}");
+            writeln!(std::io::stdout(), "{service}\t{from} -> {to}")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ps { path, json } => {
@@ -136,7 +145,11 @@ async fn dispatch(cmd: Command, store_args: &StoreArgs) -> Result<ExitCode> {
             d.check_health(&topo).await?;
             let list = d.status(&topo, true).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                writeln!(
+                    std::io::stdout(),
+                    "{}",
+                    serde_json::to_string_pretty(&list)?
+                )?;
             } else {
                 print_ps(&list)?;
             }
@@ -268,7 +281,7 @@ fn plan(path: &Path, service: &str, json: bool) -> Result<ExitCode> {
         .ok_or_else(|| eyre!("no service `{service}` in {}", root.display()))?;
     let p = deploy::plan(&root, &names::workspace_slug(&root), svc, &config)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&p)?);
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&p)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = std::io::stdout().lock();
@@ -443,7 +456,7 @@ fn events(
                 triggered_by: &e.triggered_by,
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = std::io::stdout().lock();

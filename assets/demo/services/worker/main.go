@@ -25,6 +25,6 @@ func main() {
 	http.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	log.Println("worker listening on :8080")
-	log.Fatal(http.ListenAndServe(":8080", nil))
+	log.Println("worker listening on :8082")
+	log.Fatal(http.ListenAndServe(":8082", nil))
 }
