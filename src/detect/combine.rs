@@ -239,8 +239,8 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         }
     }
     for file in [".env", ".env.example"] {
-        if let Some(text) = folder.read_opt(file) {
-            for kv in envfile::parse(&text) {
+        if let Some(text) = folder.env_file(file) {
+            for kv in envfile::parse(text) {
                 if !env_evidence.contains(&kv) {
                     env_evidence.push(kv);
                 }

@@ -119,8 +119,8 @@ pub fn parse(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         }
     };
     let vars = folder
-        .read_opt(".env")
-        .map(|t| envfile::parse(&t))
+        .env_file(".env")
+        .map(envfile::parse)
         .unwrap_or_default();
     let text = envfile::interpolate(&text, &vars);
     match parse_text(&text, &folder.rel, folder) {

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Default cap on the size of a manifest or source file that detection reads (1 MiB).
 pub const DEFAULT_READ_CAP: u64 = 1024 * 1024;
@@ -33,6 +34,8 @@ pub struct Folder {
     pub dirs: BTreeSet<String>,
     /// Size cap for reads.
     pub cap: u64,
+    /// `.env` and `.env.example`, read once (several analyzers of a folder use them).
+    env_files: OnceLock<[Option<String>; 2]>,
 }
 
 impl Folder {
@@ -44,6 +47,7 @@ impl Folder {
             files: BTreeSet::new(),
             dirs: BTreeSet::new(),
             cap: DEFAULT_READ_CAP,
+            env_files: OnceLock::new(),
         }
     }
 
@@ -84,11 +88,36 @@ impl Folder {
 
     /// Reads `inner` (a `/`-separated path relative to this folder, e.g. `package.json` or
     /// `src/main.rs`) as UTF-8 text. `Ok(None)` when it does not exist or is not a regular file.
+    ///
+    /// A root-level file or a child folder the walk did not list is not looked up on disk (most
+    /// analyzers probe a handful of entry-file names in every folder; a failed lookup each would
+    /// cost more than the walk), except dotfiles such as `.env`, which count even when an ignore
+    /// file hides them.
     pub fn read(&self, inner: &str) -> Result<Option<String>, ReadError> {
         if inner.split('/').any(|c| c == "..") {
             return Ok(None);
         }
+        let listed = match inner.split_once('/') {
+            None => inner.starts_with('.') || self.files.contains(inner),
+            Some((dir, _)) => self.dirs.contains(dir),
+        };
+        if !listed {
+            return Ok(None);
+        }
         read_capped(&self.abs.join(inner), self.cap)
+    }
+
+    /// The text of `.env` or `.env.example` (any other name gives `None`), read on first use and
+    /// kept for the other analyzers of this folder.
+    pub fn env_file(&self, name: &str) -> Option<&str> {
+        let i = match name {
+            ".env" => 0,
+            ".env.example" => 1,
+            _ => return None,
+        };
+        self.env_files
+            .get_or_init(|| [self.read_opt(".env"), self.read_opt(".env.example")])[i]
+            .as_deref()
     }
 
     /// Like [`Folder::read`] but any failure is `None`: for optional evidence such as entry files.
@@ -98,34 +127,39 @@ impl Folder {
 }
 
 /// Reads a file as UTF-8 text if it is a regular file no larger than `cap`.
+///
+/// No `stat` first: the file is opened non-blocking (a FIFO cannot hang the walk; a folder fails to
+/// read) and read through a `cap + 1` limit, so a huge or endless file costs at most the cap. The
+/// size is looked up only to report a file that is too large.
 pub fn read_capped(path: &Path, cap: u64) -> Result<Option<String>, ReadError> {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(ReadError::Io(e.to_string())),
     };
-    if !meta.is_file() {
-        return Ok(None);
+    let mut buf = Vec::with_capacity(8 * 1024);
+    match (&file).take(cap + 1).read_to_end(&mut buf) {
+        Ok(_) => {}
+        // a folder (or anything else that is not a regular file): nothing to read
+        Err(e) if e.raw_os_error() == Some(libc::EISDIR) => return Ok(None),
+        Err(e) => return Err(ReadError::Io(e.to_string())),
     }
-    if meta.len() > cap {
-        return Err(ReadError::TooLarge {
-            size: meta.len(),
-            cap,
-        });
-    }
-    let file = std::fs::File::open(path).map_err(|e| ReadError::Io(e.to_string()))?;
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    file.take(cap + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| ReadError::Io(e.to_string()))?;
     if buf.len() as u64 > cap {
-        return Err(ReadError::TooLarge {
-            size: buf.len() as u64,
-            cap,
-        });
+        let size = file.metadata().map(|m| m.len()).unwrap_or(buf.len() as u64);
+        return Err(ReadError::TooLarge { size, cap });
     }
     if buf.contains(&0) {
         return Err(ReadError::NotText);
+    }
+    let is_file = || file.metadata().is_ok_and(|m| m.is_file());
+    if buf.is_empty() && !is_file() {
+        // an empty FIFO or device
+        return Ok(None);
     }
     String::from_utf8(buf)
         .map(Some)
@@ -143,11 +177,47 @@ mod tests {
         std::fs::write(dir.path().join("bin"), [0u8, 159, 146, 150]).unwrap();
         std::fs::write(dir.path().join("big"), vec![b'x'; 100]).unwrap();
         let mut f = Folder::new(dir.path(), ".");
+        for n in ["a.txt", "bin", "big"] {
+            f.files.insert(n.into());
+        }
         f.cap = 50;
         assert_eq!(f.read("a.txt").unwrap().as_deref(), Some("hello"));
         assert_eq!(f.read("missing").unwrap(), None);
         assert_eq!(f.read("bin"), Err(ReadError::NotText));
         assert!(matches!(f.read("big"), Err(ReadError::TooLarge { .. })));
         assert_eq!(f.read("../etc/passwd").unwrap(), None);
+    }
+
+    #[test]
+    fn fifos_and_folders_read_as_nothing_without_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("package.json"))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        std::fs::create_dir(dir.path().join("Dockerfile")).unwrap();
+        let mut f = Folder::new(dir.path(), ".");
+        f.files.insert("package.json".into());
+        f.files.insert("Dockerfile".into());
+        assert_eq!(f.read("package.json").unwrap(), None);
+        assert_eq!(f.read("Dockerfile").unwrap(), None);
+    }
+
+    #[test]
+    fn unlisted_root_files_are_not_read_but_dotfiles_are() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("main.ts"), "Deno.serve(() => {})").unwrap();
+        std::fs::write(dir.path().join(".env"), "A=1").unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/main.rs"), "fn main() {}").unwrap();
+        // an ignore file hid all three from the walk
+        let mut f = Folder::new(dir.path(), ".");
+        assert_eq!(f.read("main.ts").unwrap(), None);
+        assert_eq!(f.read(".env").unwrap().as_deref(), Some("A=1"));
+        assert_eq!(f.read("src/main.rs").unwrap(), None);
+        f.dirs.insert("src".into());
+        assert!(f.read("src/main.rs").unwrap().is_some());
     }
 }

@@ -221,8 +221,8 @@ pub fn list_dir(folder: &Folder, inner: &str) -> (Vec<String>, Vec<String>) {
 pub fn new_finding(folder: &Folder, kind: ServiceType, rank: Rank, base: f64) -> Finding {
     let mut f = Finding::new(kind, rank, base);
     for name in [".env", ".env.example"] {
-        if let Some(text) = folder.read_opt(name) {
-            for (k, v) in envfile::parse(&text) {
+        if let Some(text) = folder.env_file(name) {
+            for (k, v) in envfile::parse(text) {
                 if !f.env_evidence.iter().any(|(ek, ev)| *ek == k && *ev == v) {
                     f.env_evidence.push((k, v));
                 }

@@ -6,7 +6,7 @@
 //! The walk costs one `readdir` per kept folder and no `stat` per regular file: entry types come from
 //! the directory listing. Only symbolic links are resolved (one `stat` each) to tell files from folders.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -57,8 +57,9 @@ struct Batch {
     dirs: Vec<String>,
     /// Parent folders of `files`, interned per thread (entries of one folder arrive together).
     parents: Vec<String>,
-    /// Regular files (or links to one): index into `parents`, name.
-    files: Vec<(usize, String)>,
+    /// Regular files (or links to one) of each of `parents`, sorted here, in the walker threads,
+    /// rather than after the walk.
+    files: Vec<BTreeSet<String>>,
     diags: Vec<Diagnostic>,
 }
 
@@ -111,18 +112,13 @@ pub fn walk_with(root: &Path, opts: &WalkOptions) -> (Vec<Folder>, Vec<Diagnosti
     }
     for b in batches {
         diags.extend(b.diags);
-        // Files of one folder arrive together: look the folder up once per run.
-        let mut cur: Option<(usize, &mut Folder)> = None;
-        for (pi, name) in b.files {
-            if cur.as_ref().map(|(i, _)| *i) != Some(pi) {
-                cur = b
-                    .parents
-                    .get(pi)
-                    .and_then(|p| folders.get_mut(p))
-                    .map(|f| (pi, f));
-            }
-            if let Some((_, f)) = cur.as_mut() {
-                f.files.insert(name);
+        for (parent, files) in b.parents.iter().zip(b.files) {
+            if let Some(f) = folders.get_mut(parent) {
+                if f.files.is_empty() {
+                    f.files = files;
+                } else {
+                    f.files.extend(files);
+                }
             }
         }
     }
@@ -213,14 +209,16 @@ impl Visitor<'_> {
 
     /// The interned index of a file's parent folder.
     fn parent_index(&mut self, parent: &Path) -> Option<usize> {
+        // byte comparison: `Path` equality walks both paths component by component
         if let Some((p, i)) = &self.last_parent
-            && p == parent
+            && p.as_os_str() == parent.as_os_str()
         {
             return Some(*i);
         }
         let rel = self.rel(parent).ok()?;
         let i = self.batch.parents.len();
         self.batch.parents.push(rel);
+        self.batch.files.push(BTreeSet::new());
         self.last_parent = Some((parent.to_path_buf(), i));
         Some(i)
     }
@@ -286,7 +284,9 @@ impl Visitor<'_> {
             if let Some(parent) = e.path().parent()
                 && let Some(pi) = self.parent_index(parent)
             {
-                self.batch.files.push((pi, name));
+                if let Some(set) = self.batch.files.get_mut(pi) {
+                    set.insert(name);
+                }
             }
         }
         WalkState::Continue
