@@ -10,7 +10,7 @@ set -euo pipefail
 mode="${1:-mixed}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${BENCH_DIR:-/tmp/kyozo-bench-$mode}"
-runs="${RUNS:-10}"
+runs="${RUNS:-40}"
 target="${CARGO_TARGET_DIR:-$here/target}"
 
 (cd "$here" && cargo build --release --quiet)
@@ -22,14 +22,16 @@ echo "services found: $found / 500"
 echo "files seen by fd -H: $(fdfind -H --type f . "$out" | wc -l)"
 
 json="$(mktemp)"
-hyperfine --warmup 3 --runs "$runs" --export-json "$json" \
+# -N: no shell in between; the median is reported because a shared VM has outliers
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$json" \
   -n kyozo "$bin detect --json $out" \
   -n fd-hidden "fdfind -H --type f . $out" \
   -n fd "fdfind --type f . $out"
 python3 - "$json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-k, fh, f = r["kyozo"]["mean"], r["fd-hidden"]["mean"], r["fd"]["mean"]
+k, fh, f = r["kyozo"]["median"], r["fd-hidden"]["median"], r["fd"]["median"]
+print(f"medians of {len(r['kyozo']['times'])} runs")
 print(f"kyozo detect --json: {k*1000:.1f} ms")
 print(f"fdfind -H --type f:  {fh*1000:.1f} ms   ratio kyozo/fd-hidden = {k/fh:.2f}")
 print(f"fdfind --type f:     {f*1000:.1f} ms   ratio kyozo/fd        = {k/f:.2f}")
