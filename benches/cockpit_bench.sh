@@ -12,6 +12,7 @@
 #    latency of a key (help overlay on, then off: 10 samples, median and worst), CPU, and the
 #    resident memory sampled every second for 30 s (first and largest).
 #
+# FLOOD_ONLY=1 skips the idle part.
 # Needs: docker, tmux, oxker on PATH (`cargo install --locked oxker`), the offline base images
 # (assets/base-images.sh is run). KYOZO_BIN overrides the binary (default: a release build).
 # Every container, image and network it creates is removed on exit.
@@ -102,6 +103,7 @@ kyozo_frame="svc20"
 oxker_cmd="oxker"
 oxker_frame="kyozo-kzcb$$-svc"
 
+if [ -z "${FLOOD_ONLY:-}" ]; then
 echo
 echo "== idle, 20 running containers, ${secs} s =="
 printf '%-8s %14s %16s %10s\n' tool "first frame" "idle CPU" "RSS"
@@ -114,6 +116,7 @@ for tool in kyozo oxker; do
   printf '%-8s %11s ms %12s %% %6s MiB\n' "$tool" "$first" "$cpu" "$(rss_mib "$pid")"
 done
 tmux -L "$sock" kill-server 2>/dev/null || true
+fi
 
 echo
 echo "== log flood =="
@@ -127,8 +130,15 @@ DOCKERFILE
 "$bin" up --path "$ws" >/dev/null 2>"$tmp/up.log" || { cat "$tmp/up.log" >&2; exit 1; }
 cid=$(docker ps -q --filter "name=^kyozo-kzcb$$-flood-1")
 sleep 2
-rate=$( (timeout 5 docker logs -f --tail 0 "$cid" 2>/dev/null || true) | wc -l)
-echo "flood rate: $((rate / 5)) lines/s (docker logs -f over 5 s)"
+# the flood's rate: bytes written by the container's processes (init and its child), per line
+line_bytes=67
+flood_bytes() {
+  local top; top=$(docker inspect -f '{{.State.Pid}}' "$cid")
+  cat "/proc/$top/io" $(pgrep -P "$top" | sed 's#.*#/proc/&/io#') 2>/dev/null \
+    | awk '/^wchar/ {s += $2} END {print s + 0}'
+}
+r0=$(flood_bytes); sleep 5; r1=$(flood_bytes)
+echo "flood rate: $(( (r1 - r0) / line_bytes / 5 )) lines/s written by the container (no viewer)"
 
 # key latency: help overlay on, then off
 kyozo_help_on='?'; kyozo_help_pat='one replica more'; kyozo_help_off='Escape'
@@ -144,7 +154,7 @@ for tool in kyozo oxker; do
   # memory sampled every second for 30 s in the background, CPU over the same window
   (for _ in $(seq 30); do rss_mib "$pid"; echo; sleep 1; done) >"$tmp/rss-$tool" &
   sampler=$!
-  t0=$(ticks "$pid"); w0=$(now_ms); since=$(date +%s.%N)
+  t0=$(ticks "$pid"); w0=$(now_ms); b0=$(flood_bytes)
   lat=()
   for _ in $(seq 10); do
     s=$(now_ms); tmux -L "$sock" send-keys -t b "${!on_var}"
@@ -156,9 +166,8 @@ for tool in kyozo oxker; do
     sleep 1
   done
   wait "$sampler"
-  t1=$(ticks "$pid"); w1=$(now_ms); until=$(date +%s.%N)
-  lines=$(docker logs --since "$since" --until "$until" "$cid" 2>/dev/null | wc -l)
-  lps=$(( lines * 1000 / (w1 - w0) ))
+  t1=$(ticks "$pid"); w1=$(now_ms); b1=$(flood_bytes)
+  lps=$(( (b1 - b0) / line_bytes * 1000 / (w1 - w0) ))
   cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v ms=$((w1 - w0)) 'BEGIN { printf "%.1f", 100 * d / hz / (ms / 1000) }')
   sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
   median=$(echo "$sorted" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
@@ -530,31 +530,45 @@ async fn follow_logs(shared: &Shared, name: &str, since_s: Option<i64>) {
                 }
             }
         };
-        match next {
-            Some(Ok(l)) => {
-                if batch.len() >= LOG_BATCH_MAX {
-                    batch.pop_front();
-                    dropped += 1;
+        // then everything already there, without a timer or a wake-up per line
+        let mut item = next;
+        let now = now_ms();
+        let mut taken: u32 = 0;
+        loop {
+            match item {
+                Some(Ok(l)) => {
+                    if batch.len() >= LOG_BATCH_MAX {
+                        batch.pop_front();
+                        dropped += 1;
+                    }
+                    batch.push_back(LogLine::new(
+                        Some(now),
+                        format!("{}-{}", l.service, l.replica),
+                        l.text,
+                    ));
                 }
-                batch.push_back(LogLine::new(
-                    Some(now_ms()),
-                    format!("{}-{}", l.service, l.replica),
-                    l.text,
-                ));
-                if last_flush.elapsed() >= LOG_FLUSH {
+                Some(Err(e)) => {
+                    tracing::debug!("log stream of {name} ended: {e}");
                     flush(&mut batch, &mut dropped);
-                    last_flush = tokio::time::Instant::now();
+                    return;
+                }
+                None => {
+                    flush(&mut batch, &mut dropped);
+                    return;
                 }
             }
-            Some(Err(e)) => {
-                tracing::debug!("log stream of {name} ended: {e}");
-                flush(&mut batch, &mut dropped);
-                return;
+            match stream.next().now_or_never() {
+                Some(more) => item = more,
+                None => break,
             }
-            None => {
-                flush(&mut batch, &mut dropped);
-                return;
+            taken += 1;
+            if taken % 1024 == 0 && last_flush.elapsed() >= LOG_FLUSH {
+                break;
             }
+        }
+        if last_flush.elapsed() >= LOG_FLUSH {
+            flush(&mut batch, &mut dropped);
+            last_flush = tokio::time::Instant::now();
         }
     }
 }
