@@ -6,6 +6,7 @@
 //! screen is drawn from the state by [`crate::ui::render`], only when `update` marked it dirty.
 
 pub mod engine;
+pub mod fmt;
 pub mod keymap;
 pub mod logs;
 pub mod msg;

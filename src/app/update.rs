@@ -8,6 +8,7 @@ use crossterm::event::{
 };
 use ratatui::layout::Position;
 
+use super::fmt;
 use super::keymap::Action;
 use super::logs::LogLine;
 use super::msg::{Command, EngineMsg, Msg, Op, RunStatus};
@@ -42,8 +43,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             state.dirty = true;
         }
         Msg::Tick(now) => {
+            let before = state.now_ms;
             state.now_ms = now;
-            if state.wants_tick() {
+            // redraw only when a shown uptime moves on (every second for the first minute, then
+            // every minute...) or an operation is in progress
+            let uptime_moved = state.runtime.values().any(|rt| {
+                rt.status == RunStatus::Running
+                    && rt.started_at_ms.is_some_and(|t| {
+                        fmt::duration_s((before - t) / 1000) != fmt::duration_s((now - t) / 1000)
+                    })
+            });
+            if !state.progress.is_empty() || uptime_moved {
                 state.dirty = true;
             }
         }
@@ -1336,9 +1346,14 @@ fn on_engine(state: &mut State, msg: EngineMsg, cmds: &mut Vec<Command>) {
             memory_bytes,
         } => {
             if let Some(rt) = state.runtime.get_mut(&service) {
+                // a sample that shows as before (`0.1%`, `12M`) costs no redraw
+                let shown = |c: Option<f64>, m: Option<u64>| (c.map(fmt::cpu), m.map(fmt::mem));
+                let was = shown(rt.cpu_percent, rt.memory_bytes);
                 rt.cpu_percent = Some(cpu_percent);
                 rt.memory_bytes = Some(memory_bytes);
-                state.dirty = true;
+                if shown(rt.cpu_percent, rt.memory_bytes) != was {
+                    state.dirty = true;
+                }
             }
         }
         EngineMsg::Logs { service, lines } => {

@@ -901,3 +901,43 @@ fn changed_detection_is_recorded_with_the_changed_fields() {
             .any(|c| matches!(c, Command::RecordDetection { .. }))
     );
 }
+
+#[test]
+fn ticks_and_stats_redraw_only_when_the_screen_would_change() {
+    let mut s = live_state();
+    // api has run 5 minutes, db 3 hours: a tick one second later shows the same uptimes
+    s.dirty = false;
+    let now = s.now_ms;
+    let _ = update(&mut s, Msg::Tick(now + 1000));
+    assert!(!s.dirty, "same uptimes, no redraw");
+    // a minute later api shows 6m
+    let _ = update(&mut s, Msg::Tick(now + 60_000));
+    assert!(s.dirty);
+    // a service started just now shows seconds: every tick counts
+    s.runtime.get_mut("api").unwrap().started_at_ms = Some(now + 50_000);
+    s.dirty = false;
+    let _ = update(&mut s, Msg::Tick(now + 61_000));
+    assert!(s.dirty);
+
+    // a stats sample that shows as before (3.2%, 80M) costs nothing
+    s.dirty = false;
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Stats {
+            service: "api".into(),
+            cpu_percent: 3.2,
+            memory_bytes: 80 * 1024 * 1024 + 1000,
+        }),
+    );
+    assert!(!s.dirty);
+    assert_eq!(s.runtime["api"].memory_bytes, Some(80 * 1024 * 1024 + 1000));
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Stats {
+            service: "api".into(),
+            cpu_percent: 3.3,
+            memory_bytes: 80 * 1024 * 1024,
+        }),
+    );
+    assert!(s.dirty);
+}
