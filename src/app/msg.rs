@@ -101,6 +101,16 @@ impl Op {
         }
     }
 
+    /// The progress label of a service waiting for its turn in an operation on several services
+    /// (a later wave of a deploy); its first step replaces it.
+    pub fn queued(self, services: usize) -> &'static str {
+        if services > 1 && matches!(self, Op::Deploy | Op::Rebuild) {
+            "queued…"
+        } else {
+            self.progress()
+        }
+    }
+
     /// The progress label shown on the service while the operation runs.
     pub fn progress(self) -> &'static str {
         match self {

@@ -559,10 +559,11 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Command>) {
             if !require_engine(state, "deploy all") {
                 return;
             }
+            let label = Op::Deploy.queued(all.len());
             for s in &all {
                 state
                     .progress
-                    .insert(s.clone(), (Op::Deploy, Op::Deploy.progress().to_string()));
+                    .insert(s.clone(), (Op::Deploy, label.to_string()));
             }
             state.info(format!(
                 "deploying {} services in dependency order",
@@ -699,10 +700,9 @@ fn lifecycle(state: &mut State, op: Op, targets: Vec<String>, cmds: &mut Vec<Com
 }
 
 fn dispatch(state: &mut State, op: Op, services: Vec<String>, cmds: &mut Vec<Command>) {
+    let label = op.queued(services.len());
     for s in &services {
-        state
-            .progress
-            .insert(s.clone(), (op, op.progress().to_string()));
+        state.progress.insert(s.clone(), (op, label.to_string()));
         let at = state.now_ms;
         state.log_buffer(s).push(LogLine::new(
             Some(at),

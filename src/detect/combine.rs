@@ -366,7 +366,7 @@ mod tests {
         assert_eq!(s.kind, ServiceType::Containerized);
         assert_eq!(s.technologies, vec!["node", "express"]);
         assert_eq!(s.port, Some(4000));
-        assert_eq!(s.ports, vec![4000, 3000]);
+        assert_eq!(s.ports, vec![4000]);
         assert_eq!(s.confidence, 0.95);
         assert_eq!(s.env.get("PORT").map(String::as_str), Some("4000"));
         assert!(!s.env.contains_key("NODE_ENV"));
@@ -453,6 +453,6 @@ mod tests {
         let d = analyze_folder(&folder).service.unwrap();
         assert_eq!(d.port_vars, vec!["FLASK_SERVER_PORT"]);
         assert_eq!(d.service.port, Some(9091));
-        assert_eq!(d.service.ports, vec![9091, 9090, 5000]);
+        assert_eq!(d.service.ports, vec![9091, 9090]);
     }
 }

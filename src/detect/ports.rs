@@ -41,9 +41,19 @@ pub fn resolve(hints: &[PortHint]) -> Option<u16> {
     best.map(|b| b.port)
 }
 
-/// All distinct ports, winner first, then by source strength, then first seen.
+/// All distinct ports, winner first, then by source strength, then first seen. A framework default
+/// is a guess for when nothing else is known: beside real evidence it is not listed (it would be
+/// published as a second port the service never listens on).
 pub fn ordered(hints: &[PortHint]) -> Vec<u16> {
-    let mut v: Vec<(usize, PortHint)> = hints.iter().copied().enumerate().collect();
+    let evidence = hints
+        .iter()
+        .any(|h| h.source > PortSource::FrameworkDefault);
+    let mut v: Vec<(usize, PortHint)> = hints
+        .iter()
+        .copied()
+        .filter(|h| !evidence || h.source > PortSource::FrameworkDefault)
+        .enumerate()
+        .collect();
     v.sort_by(|(ia, a), (ib, b)| b.source.cmp(&a.source).then(ia.cmp(ib)));
     let mut out: Vec<u16> = Vec::new();
     for (_, h) in v {
@@ -184,8 +194,12 @@ mod tests {
             PortHint::new(8080, PortSource::Expose),
         ];
         assert_eq!(resolve(&hints), Some(8080));
-        assert_eq!(ordered(&hints), vec![8080, 4000, 3000]);
+        assert_eq!(ordered(&hints), vec![8080, 4000]);
         assert_eq!(resolve(&[]), None);
+        // a default alone is still the port
+        let guess = [PortHint::new(3000, PortSource::FrameworkDefault)];
+        assert_eq!(resolve(&guess), Some(3000));
+        assert_eq!(ordered(&guess), vec![3000]);
     }
 
     #[test]

@@ -15,6 +15,9 @@ fn empty(state: &State, svc: &str) -> String {
     }
     match state.service(svc) {
         Some(s) if !s.deployable => format!("{svc} is not deployed by kyozo."),
+        _ if let Some((_, label)) = state.progress.get(svc) => {
+            format!("{svc}: {label} Build output and logs appear here.")
+        }
         _ if !state.runtime.contains_key(svc) => format!(
             "{svc} is not deployed. Press {} to deploy it.",
             state.keymap.label(Action::Deploy)

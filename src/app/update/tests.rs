@@ -210,6 +210,17 @@ fn deploy_all_follows_the_deployment_order() {
             ]
         }]
     );
+    // every service waits for its wave until its first step starts
+    assert!(s.progress.values().all(|(_, l)| l == "queued…"));
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Progress {
+            service: "auth".into(),
+            text: "building…".into(),
+        }),
+    );
+    assert_eq!(s.progress["auth"].1, "building…");
+    assert_eq!(s.progress["web"].1, "queued…");
 }
 
 #[test]
