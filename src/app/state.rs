@@ -166,7 +166,7 @@ fn list(s: &[String]) -> String {
     if s.len() <= 4 {
         s.join(", ")
     } else {
-        format!("{}, … ({} in all)", s[..3].join(", "), s.len())
+        format!("{} and {} more", s[..3].join(", "), s.len() - 3)
     }
 }
 
