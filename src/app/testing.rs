@@ -7,31 +7,13 @@ use super::keymap::Keymap;
 use super::msg::{EngineMsg, Health, Msg, PortMap, RunStatus, ServiceRuntime};
 use super::state::State;
 use super::update::{init, update};
-use crate::detect::{
-    Dependency, Diagnostic, EdgeKind, HealthCheck, Member, ResourceLimits, Service, ServiceType,
-    Topology,
-};
+use crate::detect::{Dependency, Diagnostic, EdgeKind, Member, Service, ServiceType, Topology};
 
 pub fn service(name: &str, path: &str, kind: ServiceType, port: Option<u16>) -> Service {
     Service {
-        name: name.into(),
-        path: path.into(),
-        kind,
-        confidence: 0.85,
-        indicators: vec![],
-        technologies: vec![],
         port,
         ports: port.into_iter().collect(),
-        start_command: None,
-        env: BTreeMap::new(),
-        health_check: HealthCheck::default(),
-        resource_limits: ResourceLimits::default(),
-        depends_on: vec![],
-        deployable: kind.deployable(),
-        members: vec![],
-        stack: None,
-        dockerfile: None,
-        dependencies: vec![],
+        ..Service::new(name, path, kind, 0.85)
     }
 }
 

@@ -1936,29 +1936,9 @@ pub fn waves<'t>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{HealthCheck, ResourceLimits};
 
     fn svc(name: &str, kind: ServiceType) -> Service {
-        Service {
-            name: name.into(),
-            path: name.into(),
-            kind,
-            confidence: 0.9,
-            indicators: vec![],
-            technologies: vec![],
-            port: None,
-            ports: vec![],
-            start_command: None,
-            env: Default::default(),
-            health_check: HealthCheck::default(),
-            resource_limits: ResourceLimits::default(),
-            depends_on: vec![],
-            deployable: kind.deployable(),
-            members: vec![],
-            stack: None,
-            dockerfile: None,
-            dependencies: vec![],
-        }
+        Service::new(name, name, kind, 0.9)
     }
 
     fn topo() -> Topology {

@@ -663,29 +663,13 @@ fn cargo_package_name(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::ResourceLimits;
-    use std::collections::BTreeMap;
 
     pub(crate) fn service(name: &str, kind: ServiceType, port: Option<u16>) -> Service {
         Service {
-            name: name.into(),
-            path: name.into(),
-            kind,
-            confidence: 0.9,
-            indicators: vec![],
-            technologies: vec![],
             port,
             ports: port.into_iter().collect(),
-            start_command: None,
-            env: BTreeMap::new(),
-            health_check: HealthCheck::default(),
-            resource_limits: ResourceLimits::default(),
-            depends_on: vec![],
             deployable: true,
-            members: vec![],
-            stack: None,
-            dockerfile: None,
-            dependencies: vec![],
+            ..Service::new(name, name, kind, 0.9)
         }
     }
 

@@ -9,7 +9,7 @@ use super::envfile;
 use super::finding::{Finding, Rank};
 use super::folder::Folder;
 use super::kube;
-use super::model::{Diagnostic, HealthCheck, ResourceLimits, Service, ServiceType};
+use super::model::{Diagnostic, HealthCheck, Service, ServiceType};
 use super::ports::{self, PortHint, PortSource};
 
 /// What the analysis of one folder gave.
@@ -287,24 +287,14 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
     }
     let kind = win.kind;
     let mut service = Service {
-        name: String::new(),
-        path: folder.rel.clone(),
-        kind,
-        confidence,
         indicators,
         technologies,
-        port: None,
-        ports: Vec::new(),
         start_command,
         env: win.env.clone(),
         health_check,
-        resource_limits: ResourceLimits::default(),
-        depends_on: Vec::new(),
-        deployable: kind.deployable(),
         members: win.members.clone(),
-        stack: None,
         dockerfile,
-        dependencies: Vec::new(),
+        ..Service::new(String::new(), folder.rel.clone(), kind, confidence)
     };
     apply_ports(&mut service, &hints);
     Some(Draft {

@@ -266,27 +266,8 @@ mod tests {
 
     #[test]
     fn kubernetes_env_is_soft_evidence() {
-        use crate::detect::model::{HealthCheck, ResourceLimits, ServiceType};
-        let svc = |name: &str| Service {
-            name: name.to_string(),
-            path: name.to_string(),
-            kind: ServiceType::Containerized,
-            confidence: 0.9,
-            indicators: vec![],
-            technologies: vec![],
-            port: None,
-            ports: vec![],
-            start_command: None,
-            env: Default::default(),
-            health_check: HealthCheck::default(),
-            resource_limits: ResourceLimits::default(),
-            depends_on: vec![],
-            deployable: true,
-            members: vec![],
-            stack: None,
-            dockerfile: None,
-            dependencies: vec![],
-        };
+        use crate::detect::model::ServiceType;
+        let svc = |name: &str| Service::new(name, name, ServiceType::Containerized, 0.9);
         let mut services = vec![svc("frontend"), svc("cartservice")];
         let manifest = vec![
             (

@@ -217,6 +217,38 @@ pub struct Service {
     pub dependencies: Vec<Dependency>,
 }
 
+impl Service {
+    /// A service of `kind` at `path` with the default health check and limits (PRODUCT.md section 2)
+    /// and no evidence yet; deployable unless its type never is.
+    pub fn new(
+        name: impl Into<String>,
+        path: impl Into<String>,
+        kind: ServiceType,
+        confidence: f64,
+    ) -> Self {
+        Service {
+            name: name.into(),
+            path: path.into(),
+            kind,
+            confidence,
+            indicators: Vec::new(),
+            technologies: Vec::new(),
+            port: None,
+            ports: Vec::new(),
+            start_command: None,
+            env: BTreeMap::new(),
+            health_check: HealthCheck::default(),
+            resource_limits: ResourceLimits::default(),
+            depends_on: Vec::new(),
+            deployable: kind.deployable(),
+            members: Vec::new(),
+            stack: None,
+            dockerfile: None,
+            dependencies: Vec::new(),
+        }
+    }
+}
+
 /// Something detection could not read or understand; never fatal.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Diagnostic {

@@ -247,29 +247,10 @@ fn cycle_in(members: &[usize], adj: &[Vec<usize>]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::model::{HealthCheck, ResourceLimits, ServiceType};
+    use crate::detect::model::ServiceType;
 
     fn svc(name: &str) -> Service {
-        Service {
-            name: name.to_string(),
-            path: name.to_string(),
-            kind: ServiceType::Nodejs,
-            confidence: 0.8,
-            indicators: vec![],
-            technologies: vec![],
-            port: None,
-            ports: vec![],
-            start_command: None,
-            env: Default::default(),
-            health_check: HealthCheck::default(),
-            resource_limits: ResourceLimits::default(),
-            depends_on: vec![],
-            deployable: true,
-            members: vec![],
-            stack: None,
-            dockerfile: None,
-            dependencies: vec![],
-        }
+        Service::new(name, name, ServiceType::Nodejs, 0.8)
     }
 
     fn edge(from: usize, to: usize, kind: EdgeKind) -> Edge {
