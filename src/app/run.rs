@@ -89,8 +89,11 @@ fn now_ms() -> i64 {
 
 /// Runs the cockpit until the user quits or a signal arrives.
 pub fn run(opts: Options) -> Result<(), RunError> {
+    // The main loop runs on this thread (block_on) and blocking work in spawn_blocking, so one
+    // worker serves the engine's streams: their tasks wake each other on one thread instead of
+    // across two (under a log flood that cross-thread wake-up cost a third of the CPU).
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(1)
         .enable_all()
         .build()?;
     let result = rt.block_on(run_async(opts));
