@@ -3,6 +3,8 @@
 //! here (the ecosystem analyzers are covered by `detect_ecosystems.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod contract;
+
 use std::path::{Path, PathBuf};
 
 use kyozo::detect::{self, DetectOptions, EdgeKind, Service, ServiceType, Topology};
@@ -296,24 +298,7 @@ fn json_contract_fields() {
         .iter()
         .find(|s| s["path"] == "frontend")
         .unwrap();
-    for key in [
-        "name",
-        "path",
-        "type",
-        "confidence",
-        "indicators",
-        "technologies",
-        "port",
-        "ports",
-        "start_command",
-        "env",
-        "health_check",
-        "resource_limits",
-        "depends_on",
-        "deployable",
-        "members",
-        "stack",
-    ] {
+    for key in contract::SERVICE_KEYS {
         assert!(fe.get(key).is_some(), "missing {key}");
     }
     assert_eq!(fe["type"], "containerized");

@@ -4,6 +4,8 @@
 //! project expects: the services, their types, ports, stack membership, dependencies and order.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod contract;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -569,24 +571,7 @@ fn cli_json_matches_the_library() {
         let lib = detect::detect(&fixture(name), &DetectOptions::default()).unwrap();
         assert_eq!(json, serde_json::to_value(&lib).unwrap(), "{name}");
         for s in json["services"].as_array().unwrap() {
-            for key in [
-                "name",
-                "path",
-                "type",
-                "confidence",
-                "indicators",
-                "technologies",
-                "port",
-                "ports",
-                "start_command",
-                "env",
-                "health_check",
-                "resource_limits",
-                "depends_on",
-                "deployable",
-                "members",
-                "stack",
-            ] {
+            for key in contract::SERVICE_KEYS {
                 assert!(s.get(key).is_some(), "{name}: {key} missing in {s}");
             }
         }

@@ -13,11 +13,11 @@ fn empty(state: &State, svc: &str) -> String {
     if !state.engine_connected() {
         return "The engine is not connected: logs appear once kyozo reaches it.".into();
     }
+    if let Some((_, label)) = state.progress.get(svc) {
+        return format!("{svc}: {label} Build output and logs appear here.");
+    }
     match state.service(svc) {
         Some(s) if !s.deployable => format!("{svc} is not deployed by kyozo."),
-        _ if let Some((_, label)) = state.progress.get(svc) => {
-            format!("{svc}: {label} Build output and logs appear here.")
-        }
         _ if !state.runtime.contains_key(svc) => format!(
             "{svc} is not deployed. Press {} to deploy it.",
             state.keymap.label(Action::Deploy)
