@@ -3,13 +3,12 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
 use kyozo::config::Config;
 use kyozo::deploy::{Deployer, Health, Progress};
-use kyozo::detect::{self, DetectOptions, HealthCheck, ResourceLimits, Service, ServiceType};
+use kyozo::detect::{self, DetectOptions, Service, ServiceType};
 use kyozo::runtime::{Engine, LogOptions};
 use kyozo::store::{EventKind, Store};
 use support::{TestWs, engine_ready, http_get, wait_for};
@@ -351,24 +350,11 @@ async fn compose_stack_up_and_down() {
 
 fn python_service() -> Service {
     Service {
-        name: "pyapp".into(),
-        path: "pyapp".into(),
-        kind: ServiceType::Python,
-        confidence: 0.8,
         indicators: vec!["requirements.txt".into()],
         technologies: vec!["python".into()],
         port: Some(8000),
         ports: vec![8000],
-        start_command: None,
-        env: BTreeMap::new(),
-        health_check: HealthCheck::default(),
-        resource_limits: ResourceLimits::default(),
-        depends_on: vec![],
-        deployable: true,
-        members: vec![],
-        stack: None,
-        dockerfile: None,
-        dependencies: vec![],
+        ..Service::new("pyapp", "pyapp", ServiceType::Python, 0.8)
     }
 }
 
@@ -384,6 +370,7 @@ async fn generated_dockerfile_builds_and_runs_python() {
         services: vec![python_service()],
         deployment_order: vec![vec!["pyapp".into()]],
         diagnostics: vec![],
+        deploy: Default::default(),
     };
     let plan = d.plan(&topo.services[0]).unwrap();
     let text = plan.dockerfile.clone().unwrap();
@@ -435,6 +422,7 @@ async fn invalid_port_is_a_recorded_failure() {
         services: vec![svc],
         deployment_order: vec![vec!["pyapp".into()]],
         diagnostics: vec![],
+        deploy: Default::default(),
     };
     let e = d.up(&topo, &[], |_| {}).await.unwrap_err();
     assert_eq!(e.to_string(), "pyapp: invalid port 0: use 1 to 65535");
@@ -466,6 +454,7 @@ async fn generated_dockerfile_builds_and_runs_node() {
         services: vec![svc],
         deployment_order: vec![vec!["web".into()]],
         diagnostics: vec![],
+        deploy: Default::default(),
     };
     let text = d.plan(&topo.services[0]).unwrap().dockerfile.unwrap();
     assert!(text.contains("FROM kyozo-base/node:18"), "{text}");

@@ -80,6 +80,7 @@ pub fn topology() -> Topology {
             "services/api/package.json",
             "unknown field `engines.npm` ignored",
         )],
+        deploy: Default::default(),
     }
 }
 

@@ -1953,6 +1953,7 @@ mod tests {
             ],
             deployment_order: vec![vec!["db".into()], vec!["api".into()], vec!["web".into()]],
             diagnostics: vec![],
+            deploy: Default::default(),
         }
     }
 

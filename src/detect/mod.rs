@@ -42,8 +42,8 @@ pub use combine::{Draft, FolderResult, analyze_folder};
 pub use finding::{Finding, Rank};
 pub use folder::Folder;
 pub use model::{
-    Dependency, Diagnostic, EdgeKind, HealthCheck, Member, ResourceLimits, Service, ServiceType,
-    Topology,
+    Dependency, DeploySettings, Diagnostic, EdgeKind, HealthCheck, Member, ResourceLimits, Scaling,
+    Service, ServiceType, Topology,
 };
 
 /// An ecosystem analyzer: looks at one folder, may claim it, and reports problems as diagnostics.
@@ -497,6 +497,7 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
         services,
         deployment_order,
         diagnostics,
+        deploy: DeploySettings::default(),
     }
 }
 

@@ -140,6 +140,37 @@ impl Default for ResourceLimits {
     }
 }
 
+/// Replica bounds and the CPU target of autoscaling (PRODUCT.md section 2: min 1, max 3, 70 %).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scaling {
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU, percent of the service's CPU limit.
+    pub target_cpu: u32,
+}
+
+impl Default for Scaling {
+    fn default() -> Self {
+        Scaling {
+            min: 1,
+            max: 3,
+            target_cpu: 70,
+        }
+    }
+}
+
+/// Workspace-wide deploy settings from the overrides file (`.kyozo.toml` `[deploy]`); `None` where
+/// the file does not say, so the user config or the default applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DeploySettings {
+    /// `engine` or `swarm`.
+    pub target: Option<String>,
+    /// `host:port[/prefix]` of an image registry.
+    pub registry: Option<String>,
+    /// `ingress` or `host` (Swarm published ports).
+    pub publish: Option<String>,
+}
+
 /// One service of a compose stack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Member {
@@ -215,6 +246,16 @@ pub struct Service {
     /// Every dependency with its kind and evidence.
     #[serde(default)]
     pub dependencies: Vec<Dependency>,
+    /// Replica bounds and CPU target.
+    #[serde(default)]
+    pub scaling: Scaling,
+    /// Whether kyozo scales this service on CPU (off unless turned on).
+    #[serde(default)]
+    pub autoscale: bool,
+    /// The fields set by the workspace's overrides file (`port`, `limits`, `health`, ...), which
+    /// win over detection and over the user config's defaults.
+    #[serde(default)]
+    pub overrides: Vec<String>,
 }
 
 impl Service {
@@ -245,7 +286,15 @@ impl Service {
             stack: None,
             dockerfile: None,
             dependencies: Vec::new(),
+            scaling: Scaling::default(),
+            autoscale: false,
+            overrides: Vec::new(),
         }
+    }
+
+    /// Whether the overrides file set this field (`port`, `limits`, `health`, `scaling`, ...).
+    pub fn overridden(&self, field: &str) -> bool {
+        self.overrides.iter().any(|f| f == field)
     }
 }
 
@@ -275,6 +324,9 @@ pub struct Topology {
     /// Waves of deployable service names; a wave's services can deploy in parallel.
     pub deployment_order: Vec<Vec<String>>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Deploy settings of the workspace's overrides file.
+    #[serde(default)]
+    pub deploy: DeploySettings,
 }
 
 impl Topology {
