@@ -179,6 +179,11 @@ pub struct Member {
     pub image: Option<String>,
     /// Its build context, workspace-relative with `/` separators, when it builds one.
     pub build: Option<String>,
+    /// The folder whose image this member runs when it names an `image` that the repository builds
+    /// (the image's last path segment equals the folder name, or the folder's Maven/Gradle image
+    /// build produces it), workspace-relative: `up` builds it under `image` before the stack starts.
+    #[serde(default)]
+    pub source: Option<String>,
     /// Container ports it listens on.
     pub ports: Vec<u16>,
     /// Published host ports (`"8080:80"` gives 8080), in the order of `ports` where known.
