@@ -13,7 +13,9 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use super::logs::LogLine;
-use super::msg::{Command, EngineMsg, Health, Msg, Op, PortMap, RunStatus, ServiceRuntime};
+use super::msg::{
+    Command, EngineMsg, Health, Msg, Op, Outcome, PortMap, ServiceRuntime, ServiceState,
+};
 use crate::config::Config;
 use crate::deploy::{self, Deployer, Progress, ServiceStatus};
 use crate::detect::Topology;
@@ -42,12 +44,12 @@ fn send(tx: &UnboundedSender<Msg>, m: EngineMsg) {
 /// Converts the deployer's status of a service.
 pub fn runtime_of(s: &ServiceStatus, now: i64) -> ServiceRuntime {
     let status = match s.status.as_str() {
-        "running" => RunStatus::Running,
-        "stopped" => RunStatus::Stopped,
-        "error" => RunStatus::Error,
-        "deploying" => RunStatus::Deploying,
-        "scaling" => RunStatus::Scaling,
-        _ => RunStatus::Deployable,
+        "running" => ServiceState::Running,
+        "stopped" => ServiceState::Stopped,
+        "error" => ServiceState::Error,
+        "deploying" => ServiceState::Deploying,
+        "scaling" => ServiceState::Scaling,
+        _ => ServiceState::Deployable,
     };
     let health = match s.health.as_str() {
         "healthy" => Health::Healthy,
@@ -281,7 +283,10 @@ impl EngineWorker {
                             EngineMsg::Done {
                                 service,
                                 op,
-                                result: Err("not connected to the engine".into()),
+                                outcome: Outcome::Failed {
+                                    error: "not connected to the engine".into(),
+                                    rolled_back: false,
+                                },
                             },
                         );
                     }
@@ -358,23 +363,26 @@ async fn run_op(shared: &Shared, d: &Deployer, t: &Topology, op: Op, services: V
             );
             continue;
         }
-        let result = match &result {
-            Ok(text) => Ok(text.clone()),
-            Err(e) => Err(e.clone()),
+        let outcome = match &result {
+            Ok(text) => Outcome::Changed(text.clone()),
+            Err(e) => Outcome::Failed {
+                error: e.clone(),
+                rolled_back: false,
+            },
         };
         send(
             &tx,
             EngineMsg::Done {
                 service,
                 op,
-                result,
+                outcome,
             },
         );
     }
 }
 
 fn on_progress(tx: &UnboundedSender<Msg>, finished: &Mutex<HashSet<String>>, op: Op, p: Progress) {
-    let finish = |service: String, result: Result<String, String>| {
+    let finish = |service: String, outcome: Outcome| {
         finished
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -384,7 +392,7 @@ fn on_progress(tx: &UnboundedSender<Msg>, finished: &Mutex<HashSet<String>>, op:
             EngineMsg::Done {
                 service,
                 op,
-                result,
+                outcome,
             },
         );
     };
@@ -437,13 +445,19 @@ fn on_progress(tx: &UnboundedSender<Msg>, finished: &Mutex<HashSet<String>>, op:
         ),
         Progress::Unchanged { service } => finish(
             service,
-            Ok("unchanged: already deployed with this content".into()),
+            Outcome::Unchanged("unchanged: already deployed with this content".into()),
         ),
         Progress::Done { service, ms } => finish(
             service,
-            Ok(format!("deployed in {:.1}s", ms as f64 / 1000.0)),
+            Outcome::Changed(format!("deployed in {:.1}s", ms as f64 / 1000.0)),
         ),
-        Progress::Failed { service, error } => finish(service, Err(error)),
+        Progress::Failed { service, error } => finish(
+            service,
+            Outcome::Failed {
+                error,
+                rolled_back: false,
+            },
+        ),
     }
 }
 
@@ -744,7 +758,7 @@ async fn refresh(
     }
     let running: HashSet<String> = map
         .iter()
-        .filter(|(_, r)| r.status == RunStatus::Running)
+        .filter(|(_, r)| r.status == ServiceState::Running)
         .map(|(n, _)| n.clone())
         .collect();
     stats.retain(|name, h| {
@@ -795,7 +809,7 @@ mod tests {
             containers: vec!["c1".into()],
         };
         let r = runtime_of(&s, 100_000);
-        assert_eq!(r.status, RunStatus::Running);
+        assert_eq!(r.status, ServiceState::Running);
         assert_eq!(r.health, Health::Healthy);
         assert_eq!((r.running, r.desired), (2, 3));
         assert_eq!(r.memory_bytes, Some(2 * 1024 * 1024));

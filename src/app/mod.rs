@@ -20,7 +20,9 @@ pub mod workers;
 
 pub use keymap::{Action, Key, Keymap, KeymapError};
 pub use logs::{LogBuffer, LogLine};
-pub use msg::{Command, EngineMsg, EventRow, Health, Msg, Op, PortMap, RunStatus, ServiceRuntime};
+pub use msg::{
+    Command, EngineMsg, EventRow, Health, Msg, Op, Outcome, PortMap, ServiceRuntime, ServiceState,
+};
 pub use state::{ConfirmAction, EngineConn, InputKind, Level, Pane, SortColumn, State, Tab};
 pub use update::{init, update};
 

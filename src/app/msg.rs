@@ -7,50 +7,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use super::logs::LogLine;
 use crate::detect::Topology;
 
-/// Lifecycle status of a service as the cockpit shows it (PRODUCT.md section 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum RunStatus {
-    /// Detected, never deployed (or removed).
-    #[default]
-    Deployable,
-    Deploying,
-    Running,
-    Stopped,
-    Scaling,
-    Error,
-}
-
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Deployable => "deployable",
-            RunStatus::Deploying => "deploying",
-            RunStatus::Running => "running",
-            RunStatus::Stopped => "stopped",
-            RunStatus::Scaling => "scaling",
-            RunStatus::Error => "error",
-        }
-    }
-}
-
-/// Health, separate from status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum Health {
-    Healthy,
-    Unhealthy,
-    #[default]
-    Unknown,
-}
-
-impl Health {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::Healthy => "ok",
-            Health::Unhealthy => "bad",
-            Health::Unknown => "-",
-        }
-    }
-}
+pub use crate::store::{Health, ServiceState};
 
 /// One published port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -62,7 +19,7 @@ pub struct PortMap {
 /// What the engine says about one service.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceRuntime {
-    pub status: RunStatus,
+    pub status: ServiceState,
     pub health: Health,
     pub running: u32,
     pub desired: u32,
@@ -124,6 +81,33 @@ impl Op {
     }
 }
 
+/// How an operation ended for one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It did what was asked (`deployed in 2.1s`, `started`, `removed`).
+    Changed(String),
+    /// Nothing needed doing (`unchanged: already deployed with this content`).
+    Unchanged(String),
+    /// It failed. `rolled_back`: the previous version was restored and keeps running.
+    Failed { error: String, rolled_back: bool },
+    /// Cancelled at a safe point; the previous state was restored (the text says what is left).
+    Cancelled(String),
+}
+
+impl Outcome {
+    /// The one-line text of the outcome (empty for a plain success without detail).
+    pub fn text(&self) -> &str {
+        match self {
+            Outcome::Changed(t) | Outcome::Unchanged(t) | Outcome::Cancelled(t) => t,
+            Outcome::Failed { error, .. } => error,
+        }
+    }
+
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Failed { .. })
+    }
+}
+
 /// One deployment event from the store, ready for display.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
@@ -162,11 +146,19 @@ pub enum EngineMsg {
     LogsEnded { service: String },
     /// A step of a running operation (`building…`, `starting 2/3…`).
     Progress { service: String, text: String },
-    /// An operation finished.
+    /// An operation finished for one service.
     Done {
         service: String,
         op: Op,
-        result: Result<String, String>,
+        outcome: Outcome,
+    },
+    /// An operation was not started for this service because another one holds it (in this
+    /// process or another kyozo process on the workspace); `reason` names the running one
+    /// (`deploy by ana@build1, pid 4242, since 12:00:01`).
+    Refused {
+        service: String,
+        op: Op,
+        reason: String,
     },
     /// An operation never reached this service because `cause` failed first (a later wave of a
     /// deploy): the service keeps its state, only its progress mark goes.
@@ -236,6 +228,11 @@ pub enum Command {
     /// Run a lifecycle operation on services, in dependency order.
     Engine {
         op: Op,
+        services: Vec<String>,
+    },
+    /// Cancel the operations in flight on these services (all of them when empty): each stops at
+    /// its next safe point and restores the previous state, then reports `Outcome::Cancelled`.
+    Cancel {
         services: Vec<String>,
     },
     /// Set the replica count.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::keymap::Keymap;
 use super::logs::LogBuffer;
-use super::msg::{EventRow, Health, Op, RunStatus, ServiceRuntime};
+use super::msg::{EventRow, Health, Op, ServiceRuntime, ServiceState};
 use super::tree::TreeNode;
 use crate::config::Config;
 use crate::detect::{Service, Topology};
@@ -397,9 +397,9 @@ impl State {
     }
 
     /// Status including operations in flight.
-    pub fn status_of(&self, name: &str) -> RunStatus {
+    pub fn status_of(&self, name: &str) -> ServiceState {
         match self.progress.get(name) {
-            Some((Op::Deploy | Op::Rebuild, _)) => RunStatus::Deploying,
+            Some((Op::Deploy | Op::Rebuild, _)) => ServiceState::Deploying,
             _ => self.runtime.get(name).map(|r| r.status).unwrap_or_default(),
         }
     }
@@ -414,7 +414,7 @@ impl State {
         let running = self
             .services()
             .iter()
-            .filter(|s| self.status_of(&s.name) == RunStatus::Running)
+            .filter(|s| self.status_of(&s.name) == ServiceState::Running)
             .count();
         (running, total)
     }
@@ -425,7 +425,7 @@ impl State {
             .services()
             .iter()
             .filter_map(|s| self.runtime.get(&s.name))
-            .filter(|r| r.status == RunStatus::Running)
+            .filter(|r| r.status == ServiceState::Running)
             .collect();
         if running.is_empty() {
             return None;
@@ -528,7 +528,7 @@ impl State {
             || self
                 .runtime
                 .values()
-                .any(|r| r.status == RunStatus::Running)
+                .any(|r| r.status == ServiceState::Running)
     }
 
     pub fn info(&mut self, text: impl Into<String>) {

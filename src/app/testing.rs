@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::keymap::Keymap;
-use super::msg::{EngineMsg, Health, Msg, PortMap, RunStatus, ServiceRuntime};
+use super::msg::{EngineMsg, Health, Msg, PortMap, ServiceRuntime, ServiceState};
 use super::state::State;
 use super::update::{init, update};
 use crate::detect::{Dependency, Diagnostic, EdgeKind, Member, Service, ServiceType, Topology};
@@ -133,7 +133,7 @@ pub fn live_state() -> State {
     map.insert(
         "api".to_string(),
         ServiceRuntime {
-            status: RunStatus::Running,
+            status: ServiceState::Running,
             health: Health::Healthy,
             running: 2,
             desired: 2,
@@ -151,7 +151,7 @@ pub fn live_state() -> State {
     map.insert(
         "worker".to_string(),
         ServiceRuntime {
-            status: RunStatus::Stopped,
+            status: ServiceState::Stopped,
             running: 0,
             desired: 1,
             containers: vec!["c3".into()],
@@ -161,7 +161,7 @@ pub fn live_state() -> State {
     map.insert(
         "db".to_string(),
         ServiceRuntime {
-            status: RunStatus::Running,
+            status: ServiceState::Running,
             health: Health::Unhealthy,
             running: 2,
             desired: 2,

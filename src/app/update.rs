@@ -11,7 +11,7 @@ use ratatui::layout::Position;
 use super::fmt;
 use super::keymap::Action;
 use super::logs::LogLine;
-use super::msg::{Command, EngineMsg, Msg, Op, RunStatus};
+use super::msg::{Command, EngineMsg, Msg, Op, Outcome, ServiceState};
 use super::palette::{self, ArgKind};
 use super::state::{ConfirmAction, EngineConn, InputKind, Palette, Pane, SortColumn, State, Tab};
 use super::tree::TreeNode;
@@ -48,7 +48,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             // redraw only when a shown uptime moves on (every second for the first minute, then
             // every minute...) or an operation is in progress
             let uptime_moved = state.runtime.values().any(|rt| {
-                rt.status == RunStatus::Running
+                rt.status == ServiceState::Running
                     && rt.started_at_ms.is_some_and(|t| {
                         fmt::duration_s((before - t) / 1000) != fmt::duration_s((now - t) / 1000)
                     })
@@ -525,7 +525,7 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Command>) {
             let targets = state.targets();
             let (running, other): (Vec<String>, Vec<String>) = targets
                 .into_iter()
-                .partition(|s| state.status_of(s) == RunStatus::Running);
+                .partition(|s| state.status_of(s) == ServiceState::Running);
             if !running.is_empty() {
                 lifecycle(state, Op::Stop, running, cmds);
             }
@@ -578,7 +578,7 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Command>) {
             let running: Vec<String> = state
                 .services()
                 .iter()
-                .filter(|s| state.status_of(&s.name) == RunStatus::Running)
+                .filter(|s| state.status_of(&s.name) == ServiceState::Running)
                 .map(|s| s.name.clone())
                 .collect();
             if running.is_empty() {
@@ -623,7 +623,7 @@ fn is_deployed(state: &State, name: &str) -> bool {
     state
         .runtime
         .get(name)
-        .is_some_and(|r| r.status != RunStatus::Deployable || !r.containers.is_empty())
+        .is_some_and(|r| r.status != ServiceState::Deployable || !r.containers.is_empty())
 }
 
 fn require_engine(state: &mut State, what: &str) -> bool {
@@ -768,7 +768,7 @@ fn open_browser(state: &mut State, cmds: &mut Vec<Command>) {
         Some(port) => cmds.push(Command::OpenUrl {
             url: format!("http://localhost:{port}"),
         }),
-        None if rt.status == RunStatus::Running => {
+        None if rt.status == ServiceState::Running => {
             state.warn(format!("{svc} publishes no port"));
         }
         None => state.warn(format!("{svc} is not running; no port to open")),
@@ -1332,7 +1332,7 @@ fn on_engine(state: &mut State, msg: EngineMsg, cmds: &mut Vec<Command>) {
                         rt.memory_bytes = o.memory_bytes;
                     }
                 }
-                if rt.status != RunStatus::Running {
+                if rt.status != ServiceState::Running {
                     rt.cpu_percent = None;
                     rt.memory_bytes = None;
                 }
@@ -1395,13 +1395,26 @@ fn on_engine(state: &mut State, msg: EngineMsg, cmds: &mut Vec<Command>) {
         EngineMsg::Done {
             service,
             op,
-            result,
+            outcome,
         } => {
             state.progress.remove(&service);
             let at = state.now_ms;
-            match result {
-                Ok(text) => {
+            match outcome {
+                Outcome::Failed { error: e, .. } => {
+                    state.log_buffer(&service).push(LogLine::new(
+                        Some(at),
+                        "kyozo",
+                        format!("{} failed: {e}", op.as_str()),
+                    ));
+                    if let Some(rt) = state.runtime.get_mut(&service) {
+                        rt.error = Some(e.clone());
+                    }
+                    state.error(format!("{} {service} failed: {e}", op.as_str()));
+                }
+                ok => {
+                    let text = ok.text();
                     if matches!(op, Op::Deploy | Op::Rebuild)
+                        && !matches!(ok, Outcome::Cancelled(_))
                         && let Some(rt) = state.runtime.get_mut(&service)
                     {
                         rt.drifted = false;
@@ -1416,17 +1429,6 @@ fn on_engine(state: &mut State, msg: EngineMsg, cmds: &mut Vec<Command>) {
                         .push(LogLine::new(Some(at), "kyozo", line.clone()));
                     state.info(line);
                 }
-                Err(e) => {
-                    state.log_buffer(&service).push(LogLine::new(
-                        Some(at),
-                        "kyozo",
-                        format!("{} failed: {e}", op.as_str()),
-                    ));
-                    if let Some(rt) = state.runtime.get_mut(&service) {
-                        rt.error = Some(e.clone());
-                    }
-                    state.error(format!("{} {service} failed: {e}", op.as_str()));
-                }
             }
             if op == Op::Remove {
                 state.following.remove(&service);
@@ -1436,6 +1438,14 @@ fn on_engine(state: &mut State, msg: EngineMsg, cmds: &mut Vec<Command>) {
                 load_tab(state, cmds);
             }
             follow_selected(state, cmds);
+        }
+        EngineMsg::Refused {
+            service,
+            op,
+            reason,
+        } => {
+            state.progress.remove(&service);
+            state.warn(format!("{} {service}: {reason}", op.as_str()));
         }
         EngineMsg::Skipped { service, op, cause } => {
             state.progress.remove(&service);

@@ -275,6 +275,7 @@ impl Workers {
             }
             Command::Engine { .. }
             | Command::Scale { .. }
+            | Command::Cancel { .. }
             | Command::FollowLogs { .. }
             | Command::LoadPlan { .. } => self.engine.run(cmd),
             Command::SetMouse(_) | Command::Quit => {}

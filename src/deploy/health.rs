@@ -6,32 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// The health of a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Health {
-    Healthy,
-    Unhealthy,
-    Unknown,
-}
-
-impl Health {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::Healthy => "healthy",
-            Health::Unhealthy => "unhealthy",
-            Health::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> Health {
-        match s {
-            "healthy" => Health::Healthy,
-            "unhealthy" => Health::Unhealthy,
-            _ => Health::Unknown,
-        }
-    }
-}
+pub use crate::store::Health;
 
 /// The outcome of one probe, with the reason for the event log.
 #[derive(Debug, Clone, PartialEq, Eq)]

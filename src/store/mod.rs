@@ -29,8 +29,8 @@ use uuid::Uuid;
 pub use error::{Result, StoreError};
 pub use schema::SCHEMA_VERSION;
 pub use types::{
-    DetectionRecord, Event, EventKind, NewEvent, ServiceRecord, UnknownEventKind, Workspace,
-    now_ms, whoami,
+    DetectionRecord, Event, EventKind, Health, NewEvent, ServiceRecord, ServiceState,
+    UnknownEventKind, Workspace, now_ms, whoami,
 };
 
 use schema::{

@@ -9,6 +9,106 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Lifecycle state of a service (`deployable → deploying → running | error`; `running → stopped |
+/// scaling | error`; `stopped → running`), shared by the store, the deployer, the verbs and the
+/// cockpit.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceState {
+    /// Detected, never deployed (or removed).
+    #[default]
+    Deployable,
+    Deploying,
+    Running,
+    Stopped,
+    Scaling,
+    Error,
+}
+
+impl ServiceState {
+    pub const ALL: [ServiceState; 6] = [
+        ServiceState::Deployable,
+        ServiceState::Deploying,
+        ServiceState::Running,
+        ServiceState::Stopped,
+        ServiceState::Scaling,
+        ServiceState::Error,
+    ];
+
+    /// The snake_case name used in JSON, the store and the cockpit (`running`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceState::Deployable => "deployable",
+            ServiceState::Deploying => "deploying",
+            ServiceState::Running => "running",
+            ServiceState::Stopped => "stopped",
+            ServiceState::Scaling => "scaling",
+            ServiceState::Error => "error",
+        }
+    }
+
+    /// The state of this name; `None` for a name this version does not know.
+    pub fn parse(s: &str) -> Option<ServiceState> {
+        ServiceState::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for ServiceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Health of a service, separate from its state.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Healthy,
+    Unhealthy,
+    #[default]
+    Unknown,
+}
+
+impl Health {
+    pub const ALL: [Health; 3] = [Health::Healthy, Health::Unhealthy, Health::Unknown];
+
+    /// The name used in JSON and the store (`healthy`, `unhealthy`, `unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+            Health::Unknown => "unknown",
+        }
+    }
+
+    /// The short label of the cockpit's HEALTH column (`ok`, `bad`, `-`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Healthy => "ok",
+            Health::Unhealthy => "bad",
+            Health::Unknown => "-",
+        }
+    }
+
+    /// The health of this name; anything unknown reads as [`Health::Unknown`].
+    pub fn parse(s: &str) -> Health {
+        Health::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .unwrap_or(Health::Unknown)
+    }
+}
+
+impl fmt::Display for Health {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What happened, in the deployment history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

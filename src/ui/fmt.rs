@@ -1,6 +1,6 @@
 //! Short human formats for narrow columns.
 
-use crate::app::{PortMap, RunStatus, ServiceRuntime, State};
+use crate::app::{PortMap, ServiceRuntime, ServiceState, State};
 use crate::detect::Service;
 
 pub use crate::app::fmt::{cpu, duration_s, mem};
@@ -24,7 +24,7 @@ pub fn ports(rt: &ServiceRuntime, svc: &Service) -> String {
 /// Uptime of a service, `-` when not running.
 pub fn uptime(state: &State, rt: &ServiceRuntime) -> String {
     match (rt.status, rt.started_at_ms) {
-        (RunStatus::Running, Some(t)) => duration_s((state.now_ms - t) / 1000),
+        (ServiceState::Running, Some(t)) => duration_s((state.now_ms - t) / 1000),
         _ => "-".into(),
     }
 }

@@ -122,7 +122,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     Cell::from(Span::styled(text, style))
                 }
                 SortColumn::Health => {
-                    Cell::from(Span::styled(rt.health.as_str(), theme.health(rt.health)))
+                    Cell::from(Span::styled(rt.health.label(), theme.health(rt.health)))
                 }
                 SortColumn::Replicas => {
                     if !state.runtime.contains_key(&svc.name) {

@@ -2,7 +2,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::app::{Health, RunStatus};
+use crate::app::{Health, ServiceState};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {
@@ -78,13 +78,13 @@ impl Theme {
             Style::default().bg(Color::Yellow).fg(Color::Black)
         }
     }
-    pub fn status(&self, s: RunStatus) -> Style {
+    pub fn status(&self, s: ServiceState) -> Style {
         match s {
-            RunStatus::Running => self.ok(),
-            RunStatus::Error => self.error(),
-            RunStatus::Deploying | RunStatus::Scaling => self.warn(),
-            RunStatus::Stopped => Style::default(),
-            RunStatus::Deployable => self.dim(),
+            ServiceState::Running => self.ok(),
+            ServiceState::Error => self.error(),
+            ServiceState::Deploying | ServiceState::Scaling => self.warn(),
+            ServiceState::Stopped => Style::default(),
+            ServiceState::Deployable => self.dim(),
         }
     }
     pub fn health(&self, h: Health) -> Style {

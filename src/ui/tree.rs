@@ -9,21 +9,21 @@ use tui_tree_widget::{Tree, TreeItem, TreeState};
 
 use super::Theme;
 use crate::app::tree::TreeNode;
-use crate::app::{Pane, RunStatus, State};
+use crate::app::{Pane, ServiceState, State};
 use crate::detect::ServiceType;
 
 /// The glyph of a service folder: ● running, ○ stopped or not deployed, ◆ compose stack, ✗ error,
 /// ◌ work in progress, · shown but never deployed.
-pub fn glyph(state: &State, name: &str) -> (&'static str, RunStatus) {
+pub fn glyph(state: &State, name: &str) -> (&'static str, ServiceState) {
     let status = state.status_of(name);
     let svc = state.service(name);
     let busy = state.progress.contains_key(name);
     let g = match (busy, status) {
         (true, _) => "◌",
-        (_, RunStatus::Error) => "✗",
+        (_, ServiceState::Error) => "✗",
         _ if svc.is_some_and(|s| s.kind == ServiceType::ComposeStack) => "◆",
-        (_, RunStatus::Running) => "●",
-        (_, RunStatus::Deploying | RunStatus::Scaling) => "◌",
+        (_, ServiceState::Running) => "●",
+        (_, ServiceState::Deploying | ServiceState::Scaling) => "◌",
         _ if svc.is_some_and(|s| !s.deployable) => "·",
         _ => "○",
     };

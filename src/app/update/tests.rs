@@ -79,7 +79,7 @@ fn deploy_key_sends_an_engine_command_with_progress() {
             services: vec!["auth".into()]
         }]
     );
-    assert_eq!(s.status_of("auth"), RunStatus::Deploying);
+    assert_eq!(s.status_of("auth"), ServiceState::Deploying);
     assert_eq!(s.progress["auth"].1, "deploying…");
     // The same request is not sent twice while it runs.
     assert!(update(&mut s, key('d')).is_empty());
@@ -530,7 +530,7 @@ fn changed_folder_marks_deployed_service_drifted_and_auto_deploy_rebuilds() {
         Msg::Engine(EngineMsg::Done {
             service: "worker".into(),
             op: Op::Rebuild,
-            result: Ok(String::new()),
+            outcome: Outcome::Changed(String::new()),
         }),
     );
     assert!(!s.runtime["worker"].drifted);
@@ -546,7 +546,10 @@ fn engine_failure_shows_in_status_and_logs() {
         Msg::Engine(EngineMsg::Done {
             service: "auth".into(),
             op: Op::Deploy,
-            result: Err("build failed: go: command not found".into()),
+            outcome: Outcome::Failed {
+                error: "build failed: go: command not found".into(),
+                rolled_back: false,
+            },
         }),
     );
     let (level, text) = s.status.clone().unwrap();
@@ -567,7 +570,10 @@ fn services_a_failed_deploy_never_reached_keep_their_state() {
         Msg::Engine(EngineMsg::Done {
             service: "auth".into(),
             op: Op::Deploy,
-            result: Err("auth: build failed".into()),
+            outcome: Outcome::Failed {
+                error: "auth: build failed".into(),
+                rolled_back: false,
+            },
         }),
     );
     s.progress
@@ -766,7 +772,7 @@ fn health_score_and_counts() {
     s.runtime.insert(
         "auth".into(),
         ServiceRuntime {
-            status: RunStatus::Running,
+            status: ServiceState::Running,
             health: Health::Healthy,
             ..Default::default()
         },
