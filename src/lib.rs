@@ -3,6 +3,7 @@
 //! Modules and the direction of their arrows:
 //! - [`detect`]: pure topology detection (files in, [`detect::Topology`] out);
 //! - [`config`]: the user's configuration file;
+//! - [`secrets`]: masking of secret values in human output;
 //! - [`store`]: the redb history (workspaces, detections, services, deployment events);
 //! - [`runtime`]: the Docker Engine adapter (bollard), speaking our own types;
 //! - [`deploy`]: plans and orchestrates deployments over `detect`, `runtime` and `store`;
@@ -16,5 +17,6 @@ pub mod config;
 pub mod deploy;
 pub mod detect;
 pub mod runtime;
+pub mod secrets;
 pub mod store;
 pub mod ui;

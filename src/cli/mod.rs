@@ -30,6 +30,11 @@ pub struct Cli {
     #[arg(long)]
     pub readonly: bool,
 
+    /// Show secret values (keys with PASSWORD, SECRET, TOKEN, KEY or CREDENTIAL, passwords in
+    /// URLs) in human output instead of masking them; --json output is never masked.
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
+
     #[command(flatten)]
     pub store: StoreArgs,
 }
