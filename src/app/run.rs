@@ -17,7 +17,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::msg::{Command, Msg};
+use super::msg::{Command, Msg, Signal};
 use super::state::State;
 use super::update::{init, update};
 use super::workers::{StoreHandle, Workers};
@@ -87,8 +87,9 @@ fn now_ms() -> i64 {
     crate::store::now_ms()
 }
 
-/// Runs the cockpit until the user quits or a signal arrives.
-pub fn run(opts: Options) -> Result<(), RunError> {
+/// Runs the cockpit until the user quits or a signal arrives; the signal, if one ended it (its
+/// exit status is [`Signal::exit_status`]).
+pub fn run(opts: Options) -> Result<Option<Signal>, RunError> {
     // The main loop runs on this thread (block_on) and blocking work in spawn_blocking, so one
     // worker serves the engine's streams: their tasks wake each other on one thread instead of
     // across two (under a log flood that cross-thread wake-up cost a third of the CPU).
@@ -103,7 +104,7 @@ pub fn run(opts: Options) -> Result<(), RunError> {
     result
 }
 
-async fn run_async(opts: Options) -> Result<(), RunError> {
+async fn run_async(opts: Options) -> Result<Option<Signal>, RunError> {
     let Options {
         workspace,
         config,
@@ -129,10 +130,11 @@ async fn run_async(opts: Options) -> Result<(), RunError> {
         workers.run(cmd);
     }
     terminal.draw(|f| crate::ui::render(&state, f))?;
+    state.drawn_ms = state.now_ms;
     state.dirty = false;
     main_loop(&mut state, &mut terminal, &mut workers, rx).await?;
     drop(terminal);
-    Ok(())
+    Ok(state.exit_signal)
 }
 
 async fn main_loop(
@@ -153,6 +155,8 @@ async fn main_loop(
             },
             _ = tick.tick(), if wants_tick => Msg::Tick(now_ms()),
         };
+        // `update` reads the time from the state (how long a deploy-all or a detection took).
+        state.now_ms = now_ms();
         let mut cmds = update(state, first);
         // Coalesce: everything already queued goes into this frame.
         while let Ok(m) = rx.try_recv() {
@@ -187,6 +191,7 @@ async fn main_loop(
         if state.dirty {
             state.now_ms = now_ms();
             terminal.draw(|f| crate::ui::render(state, f))?;
+            state.drawn_ms = state.now_ms;
             state.dirty = false;
             last_draw = Instant::now();
         }
@@ -222,11 +227,11 @@ fn spawn_signals(tx: UnboundedSender<Msg>) {
             let _ = tx.send(Msg::Error("cannot listen for SIGTERM/SIGHUP".into()));
             return;
         };
-        let name = tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = hup.recv() => "SIGHUP",
-            _ = int.recv() => "SIGINT",
+        let signal = tokio::select! {
+            _ = term.recv() => Signal::Term,
+            _ = hup.recv() => Signal::Hup,
+            _ = int.recv() => Signal::Int,
         };
-        let _ = tx.send(Msg::Signal(name));
+        let _ = tx.send(Msg::Signal(signal));
     });
 }

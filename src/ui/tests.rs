@@ -5,8 +5,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
+use crate::app::dialog::{ConfirmAction, InputKind, Palette};
+use crate::app::layout::layout;
 use crate::app::msg::{EngineMsg, EventRow, Msg};
-use crate::app::state::{ConfirmAction, InputKind, Palette};
 use crate::app::testing::{live_state, state};
 use crate::app::{LogLine, Pane, State, Tab, update};
 
@@ -87,7 +88,11 @@ fn tree_focused_with_progress_and_drift() {
     s.runtime.get_mut("worker").unwrap().drifted = true;
     s.progress.insert(
         "auth".into(),
-        (crate::app::Op::Deploy, "building… step 3/7".into()),
+        crate::app::inflight::InFlight::new(
+            crate::app::inflight::Job::Op(crate::app::Op::Deploy),
+            "building… step 3/7",
+            0,
+        ),
     );
     s.marks.insert("api".into());
     s.marks.insert("worker".into());
@@ -154,15 +159,72 @@ fn plan_tab_from_detection() {
     snap("plan_detected", s);
 }
 
+/// A real deploy plan of `api` (the testing topology's, with two secrets in its env) made from a
+/// folder with a package.json: the generated Dockerfile carries the env too.
+fn real_plan() -> (tempfile::TempDir, crate::deploy::Plan) {
+    let dir = tempfile::tempdir().unwrap();
+    let api = dir.path().join("services/api");
+    std::fs::create_dir_all(&api).unwrap();
+    std::fs::write(
+        api.join("package.json"),
+        r#"{"name":"api","scripts":{"start":"node server.js"}}"#,
+    )
+    .unwrap();
+    let mut svc = crate::app::testing::topology().services[0].clone();
+    assert_eq!(svc.name, "api");
+    svc.env.insert("API_TOKEN".into(), "s3cr3t-token".into());
+    svc.env.insert(
+        "DATABASE_URL".into(),
+        "postgres://app:hunter2@postgres/app".into(),
+    );
+    let plan = crate::deploy::plan(
+        dir.path(),
+        "harbor",
+        &svc,
+        &crate::config::Config::default(),
+    )
+    .unwrap();
+    (dir, plan)
+}
+
 #[test]
-fn plan_tab_from_engine() {
+fn plan_tab_renders_the_real_plan_with_secrets_masked() {
+    let (_dir, plan) = real_plan();
     let mut s = live_state();
     s.tab = Tab::Plan;
-    s.plans.insert(
-        "api".into(),
-        Ok("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nENV NODE_ENV=production PORT=4000\nEXPOSE 4000\nCMD [\"npm\", \"start\"]".into()),
+    let _ = update(
+        &mut s,
+        Msg::Plan {
+            service: "api".into(),
+            result: Ok(Box::new(plan.clone())),
+        },
     );
     snap("plan_engine", s);
+
+    let text = super::plan::plan_lines(&plan, false).join("\n");
+    assert!(
+        text.contains("image       kyozo/harbor-api:<content hash>"),
+        "{text}"
+    );
+    assert!(text.contains("dockerfile  generated"), "{text}");
+    assert!(
+        text.contains("FROM "),
+        "the generated Dockerfile is shown:\n{text}"
+    );
+    assert!(text.contains("env         API_TOKEN=••••"), "{text}");
+    assert!(
+        text.contains("DATABASE_URL=postgres://app:••••@postgres/app"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("s3cr3t-token") && !text.contains("hunter2"),
+        "a secret shows:\n{text}"
+    );
+    let shown = super::plan::plan_lines(&plan, true).join("\n");
+    assert!(
+        shown.contains("API_TOKEN=s3cr3t-token") && shown.contains("app:hunter2@"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -269,17 +331,17 @@ fn mono_theme_uses_no_colour() {
 fn layout_is_responsive() {
     let mut s = live_state();
     s.size = (80, 24);
-    let a = super::layout(&s);
+    let a = layout(&s);
     assert_eq!(a.tree.width, 26);
     assert_eq!(a.header.height, 1);
     assert_eq!(a.hints.y, 23);
     assert!(super::services::columns(a.services.width - 2).len() < 9);
     s.size = (160, 48);
-    let a = super::layout(&s);
+    let a = layout(&s);
     assert_eq!(super::services::columns(a.services.width - 2).len(), 9);
     s.zoom = true;
     s.focus = Pane::Tree;
-    let a = super::layout(&s);
+    let a = layout(&s);
     assert_eq!(a.tree.width, 160);
     assert_eq!(a.services.area(), 0);
 }
@@ -303,7 +365,7 @@ fn tiny_terminals_do_not_panic() {
         let _ = draw(&mut s, w, h);
         s.palette = None;
         s.zoom = true;
-        for tab in Tab::ALL {
+        for tab in Tab::all() {
             s.tab = tab;
             s.focus = Pane::Bottom;
             let _ = draw(&mut s, w, h);
