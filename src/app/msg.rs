@@ -335,3 +335,35 @@ pub enum Command {
     SetMouse(bool),
     Quit,
 }
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::*;
+
+    #[test]
+    fn ops_name_parse_and_list_from_one_table() {
+        let names: Vec<&str> = Op::iter().map(Op::as_str).collect();
+        assert_eq!(
+            names,
+            ["deploy", "start", "stop", "restart", "remove", "rebuild"]
+        );
+        for op in Op::iter() {
+            assert_eq!(Op::parse(op.as_str()), Some(op));
+            assert!(!op.past().is_empty() && !op.progress().is_empty());
+        }
+        assert_eq!(Op::parse("scale"), None);
+    }
+
+    #[test]
+    fn outcomes_say_what_they_are() {
+        let f = Outcome::Failed {
+            error: "boom".into(),
+            rolled_back: true,
+        };
+        assert!(f.is_failure());
+        assert_eq!(f.text(), "boom");
+        assert!(!Outcome::Cancelled("kept".into()).is_failure());
+    }
+}

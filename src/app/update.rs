@@ -82,7 +82,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
 }
 
 /// The clock moved on: redraw only when a shown uptime changes (every second for the first minute,
-/// then every minute...) or an operation is in progress; reload the Events tab now and then while
+/// then every minute...), a health start period ends, or an operation is in progress; reload the Events tab now and then while
 /// it is shown, so events other kyozo processes write appear.
 fn on_tick(state: &mut State, now: i64, cmds: &mut Vec<Command>) {
     let before = state.drawn_ms;
@@ -93,7 +93,14 @@ fn on_tick(state: &mut State, now: i64, cmds: &mut Vec<Command>) {
                 fmt::duration_s((before - t) / 1000) != fmt::duration_s((now - t) / 1000)
             })
     });
-    if !state.progress.is_empty() || uptime_moved {
+    // a start period that ended turns a `start` health into `bad`
+    let period_ended = state.services().iter().any(|s| {
+        state.started_ms(&s.name).is_some_and(|t| {
+            let end = t + state.start_period_ms(&s.name);
+            before < end && end <= now
+        })
+    });
+    if !state.progress.is_empty() || uptime_moved || period_ended {
         state.dirty = true;
     }
     nav::refresh_events_if_due(state, cmds);

@@ -26,9 +26,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else if let Some(mode @ (Leaving::Waiting | Leaving::Cancelling)) = state.leaving {
         let n = state.progress.len();
         let what = if mode == Leaving::Cancelling {
-            "cancelled"
+            "cancelled operation"
         } else {
-            "running"
+            "operation"
         };
         let names: Vec<String> = state
             .progress
@@ -37,18 +37,18 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .collect();
         Line::from(vec![
             Span::styled(
-                format!(" leaving once {n} {what} operation{} report: ", plural(n)),
+                format!(" leaving after {n} {what}{}", plural(n)),
                 theme.warn(),
             ),
-            Span::raw(names.join(", ")),
             Span::styled(
                 format!(
-                    "   {} leave now · {} stay",
+                    " · {} now · {} stay · ",
                     state.keymap.label(Action::Quit),
                     state.keymap.label(Action::Back)
                 ),
                 theme.dim(),
             ),
+            Span::raw(names.join(", ")),
         ])
     } else if let Some((level, text)) = &state.status {
         let style = match level {

@@ -270,6 +270,100 @@ fn confirm_dialog() {
     snap("confirm_stop_all", s);
 }
 
+/// api restarting and worker starting, from the keys.
+fn two_operations() -> State {
+    let mut s = live_state();
+    let key = |c| {
+        Msg::Key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ))
+    };
+    let mut cmds = Vec::new();
+    crate::app::update::select_service(&mut s, Some("api".into()), &mut cmds);
+    let _ = update(&mut s, key('r'));
+    crate::app::update::select_service(&mut s, Some("worker".into()), &mut cmds);
+    let _ = update(&mut s, key('s'));
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Progress {
+            service: "api".into(),
+            text: "stopping 1/2…".into(),
+        }),
+    );
+    assert_eq!(s.progress.len(), 2);
+    s
+}
+
+#[test]
+fn quit_prompt_while_operations_run() {
+    let mut s = two_operations();
+    let _ = update(
+        &mut s,
+        Msg::Key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char('q'),
+        )),
+    );
+    assert_eq!(s.leaving, Some(crate::app::Leaving::Asking));
+    snap("quit_prompt", s);
+}
+
+#[test]
+fn waiting_to_leave_and_the_cancel_hint() {
+    let mut s = two_operations();
+    s.status = None;
+    // busy: the hint line offers to cancel
+    let t = draw(&mut s, 160, 48);
+    let last: String = (0..160)
+        .map(|x| t.backend().buffer()[(x, 47)].symbol().to_string())
+        .collect();
+    assert!(last.contains("ctrl-x cancel"), "{last}");
+    let key = |c| {
+        Msg::Key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ))
+    };
+    let _ = update(&mut s, key('q'));
+    let _ = update(&mut s, key('w'));
+    snap("quit_waiting", s);
+}
+
+#[test]
+fn events_of_the_workspace_when_no_service_is_selected() {
+    let mut s = live_state();
+    s.tab = Tab::Events;
+    let mut cmds = Vec::new();
+    crate::app::update::select_service(&mut s, None, &mut cmds);
+    let ev = |i: i64, svc: &str, kind: &str| EventRow {
+        id: format!("id{i}"),
+        service: svc.into(),
+        kind: kind.into(),
+        at_ms: 1_700_000_000_000 - i * 60_000,
+        duration_ms: None,
+        error: None,
+        triggered_by: "ana@box".into(),
+    };
+    let _ = update(
+        &mut s,
+        Msg::Events {
+            service: None,
+            result: Ok(vec![
+                ev(1, "api", "deployment_completed"),
+                ev(2, "db", "service_stopped"),
+            ]),
+        },
+    );
+    let t = draw(&mut s, 160, 48);
+    let text: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(text.contains("SERVICE"), "no SERVICE column");
+    assert!(text.contains("db           service_stopped"), "{text}");
+}
+
 #[test]
 fn filter_input() {
     let mut s = live_state();
@@ -372,3 +466,5 @@ fn tiny_terminals_do_not_panic() {
         }
     }
 }
+
+mod styles;

@@ -57,6 +57,7 @@ pub fn apply(state: &mut State, inv: Invocation, cmds: &mut Vec<Command>) {
                 state.zoom = false;
             } else if !state.filter.is_empty() {
                 state.filter.clear();
+                nav::after_filter_change(state, cmds);
             } else if !state.log_view.search.is_empty() {
                 state.log_view.search.clear();
                 state.log_view.hit = None;

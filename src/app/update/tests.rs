@@ -920,8 +920,21 @@ fn mouse_click_in_tree_selects_service_and_toggles_folders() {
 
 #[test]
 fn keymap_clash_warning_reaches_the_status_line_and_clears_on_key() {
-    let mut s = live_state();
-    s.warn("[keys] deploy = \"q\" clashes with quit; deploy keeps its default");
+    // the path the cockpit starts on: config -> state (app::start), not a hand-set warning
+    let config = crate::config::Config::parse(
+        "[keys]\ndeploy = \"q\"\n",
+        std::path::Path::new("config.toml"),
+    )
+    .unwrap();
+    let (mut s, warnings) = crate::app::start::state_from_config(
+        "/ws/harbor".into(),
+        crate::app::start::Flags::default(),
+        &config,
+    )
+    .unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(level(&s), Some(Level::Warn));
+    assert!(status_text(&s).contains("clashes with quit"));
     let _ = update(&mut s, key('j'));
     assert!(s.status.is_none());
 }
@@ -1011,3 +1024,35 @@ fn ticks_and_stats_redraw_only_when_the_screen_would_change() {
     );
     assert!(s.dirty);
 }
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn done(service: &str, op: Op, outcome: Outcome) -> Msg {
+    Msg::Engine(EngineMsg::Done {
+        service: service.into(),
+        op,
+        outcome,
+    })
+}
+
+fn level(s: &State) -> Option<Level> {
+    s.status.as_ref().map(|(l, _)| *l)
+}
+
+/// The services of every `Command::Engine` in `cmds`.
+fn engine_services(cmds: &[Command]) -> Vec<Vec<String>> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Engine { services, .. } => Some(services.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+mod fresh;
+mod health;
+mod ops;
+mod palette;
+mod selection;
