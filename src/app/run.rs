@@ -13,8 +13,8 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use futures_util::StreamExt;
-use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::{Frame, Terminal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::msg::{Command, Msg, Signal};
@@ -32,6 +32,10 @@ pub enum RunError {
     Terminal(#[from] io::Error),
 }
 
+/// Draws the state into a frame: the renderer, handed in by the caller (`app` does not know the
+/// `ui` module; `cli` gives it `ui::render`).
+pub type Render = fn(&State, &mut Frame);
+
 /// Everything the cockpit needs to start.
 pub struct Options {
     pub workspace: PathBuf,
@@ -39,6 +43,7 @@ pub struct Options {
     pub state: State,
     /// The history store, or why it is not available.
     pub store: Result<Arc<StoreHandle>, String>,
+    pub render: Render,
 }
 
 /// Leaves the terminal as it was: mouse capture off, main screen, cooked mode, cursor shown.
@@ -110,6 +115,7 @@ async fn run_async(opts: Options) -> Result<Option<Signal>, RunError> {
         config,
         mut state,
         store,
+        render,
     } = opts;
     let (tx, rx) = unbounded_channel();
     if let Ok(h) = &store {
@@ -129,10 +135,10 @@ async fn run_async(opts: Options) -> Result<Option<Signal>, RunError> {
     for cmd in init(&mut state) {
         workers.run(cmd);
     }
-    terminal.draw(|f| crate::ui::render(&state, f))?;
+    terminal.draw(|f| render(&state, f))?;
     state.drawn_ms = state.now_ms;
     state.dirty = false;
-    main_loop(&mut state, &mut terminal, &mut workers, rx).await?;
+    main_loop(&mut state, &mut terminal, &mut workers, rx, render).await?;
     drop(terminal);
     Ok(state.exit_signal)
 }
@@ -142,6 +148,7 @@ async fn main_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     workers: &mut Workers,
     mut rx: UnboundedReceiver<Msg>,
+    render: Render,
 ) -> Result<(), RunError> {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -190,7 +197,7 @@ async fn main_loop(
         }
         if state.dirty {
             state.now_ms = now_ms();
-            terminal.draw(|f| crate::ui::render(state, f))?;
+            terminal.draw(|f| render(state, f))?;
             state.drawn_ms = state.now_ms;
             state.dirty = false;
             last_draw = Instant::now();

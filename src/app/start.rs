@@ -1,6 +1,6 @@
-//! The cockpit's first state, from the configuration and the command line: the keymap with the
-//! user's `[keys]` overrides (a clash keeps the default and becomes a warning on the status line),
-//! the theme, `--readonly` and `--show-secrets`.
+//! The cockpit's first state, from the configuration, the command line and the environment
+//! (`NO_COLOR`, `HOME`): the keymap with the user's `[keys]` overrides (a clash keeps the default
+//! and becomes a warning on the status line), the theme, `--readonly` and `--show-secrets`.
 
 use std::path::PathBuf;
 
@@ -37,7 +37,16 @@ pub fn state_from_config(
     if !matches!(config.ui.theme.as_str(), "default" | "mono") {
         return Err(StartError::Theme(config.ui.theme.clone()));
     }
-    let mut state = State::new(workspace, flags.readonly, config, keymap);
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let mut state = State::new(
+        workspace,
+        flags.readonly,
+        config,
+        keymap,
+        no_color,
+        home.as_deref(),
+    );
     state.show_secrets = flags.show_secrets;
     if !warnings.is_empty() {
         state.warn(warnings.join("; "));
@@ -91,6 +100,19 @@ mod tests {
         assert!(warnings.is_empty());
         assert!(s.status.is_none());
         assert!(s.readonly && s.show_secrets && s.mono && !s.mouse);
+    }
+
+    #[test]
+    fn the_header_shortens_paths_under_home() {
+        use crate::app::state::display_path;
+        let home = Path::new("/home/ana");
+        assert_eq!(
+            display_path(Path::new("/home/ana/src/x"), Some(home)),
+            "~/src/x"
+        );
+        assert_eq!(display_path(Path::new("/home/ana"), Some(home)), "~");
+        assert_eq!(display_path(Path::new("/srv/x"), Some(home)), "/srv/x");
+        assert_eq!(display_path(Path::new("/srv/x"), None), "/srv/x");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! views derived from it (table rows, the shown tree, counts, health) are in [`super::query`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::dialog::{ConfirmAction, InputKind, Leaving, Palette};
 use super::inflight::{Batch, InFlight};
@@ -87,6 +87,21 @@ pub struct EventsJob {
     pub requested_ms: i64,
 }
 
+/// `path` as the header shows it: under `home` as `~/...`.
+pub fn display_path(path: &Path, home: Option<&Path>) -> String {
+    match home {
+        Some(home) if !home.as_os_str().is_empty() && path.starts_with(home) => {
+            let rest = path.strip_prefix(home).unwrap_or(path);
+            if rest.as_os_str().is_empty() {
+                "~".to_string()
+            } else {
+                format!("~/{}", rest.display())
+            }
+        }
+        _ => path.display().to_string(),
+    }
+}
+
 /// Event history as loaded: for which service, and the rows or why there are none.
 pub type LoadedEvents = (Option<String>, Result<Vec<EventRow>, String>);
 
@@ -166,9 +181,18 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(workspace: PathBuf, readonly: bool, config: &Config, keymap: Keymap) -> State {
-        let mono = config.ui.theme == "mono"
-            || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    /// A state from the configuration; `no_color` (`NO_COLOR` set) forces the mono theme and
+    /// `home` shortens the workspace path in the header (`~/src/harbor`). The caller reads the
+    /// environment ([`super::start`]); nothing here does.
+    pub fn new(
+        workspace: PathBuf,
+        readonly: bool,
+        config: &Config,
+        keymap: Keymap,
+        no_color: bool,
+        home: Option<&Path>,
+    ) -> State {
+        let mono = config.ui.theme == "mono" || no_color;
         let mut s = State::with_options(
             workspace,
             readonly,
@@ -177,21 +201,11 @@ impl State {
             mono,
             config.ui.mouse,
         );
-        s.workspace_display = match std::env::var_os("HOME").map(PathBuf::from) {
-            Some(home) if !home.as_os_str().is_empty() && s.workspace.starts_with(&home) => {
-                let rest = s.workspace.strip_prefix(&home).unwrap_or(&s.workspace);
-                if rest.as_os_str().is_empty() {
-                    "~".to_string()
-                } else {
-                    format!("~/{}", rest.display())
-                }
-            }
-            _ => s.workspace.display().to_string(),
-        };
+        s.workspace_display = display_path(&s.workspace, home);
         s
     }
 
-    /// A state without reading the environment (tests).
+    /// A state with its settings given one by one (tests).
     pub fn with_options(
         workspace: PathBuf,
         readonly: bool,

@@ -49,6 +49,7 @@ pub fn run(
         config,
         state,
         store,
+        render: crate::ui::render,
     })
     .wrap_err("the cockpit failed")?;
     Ok(match signal {
