@@ -90,7 +90,9 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) 
 /// `q`) stays.
 fn leaving_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
     match key.code {
-        KeyCode::Char('w') | KeyCode::Char('W') | KeyCode::Enter => ops::leave_when_done(state),
+        KeyCode::Char('w') | KeyCode::Char('W') | KeyCode::Enter => {
+            ops::leave_when_done(state, cmds)
+        }
         KeyCode::Char('c') | KeyCode::Char('C') => ops::cancel_all_and_leave(state, cmds),
         KeyCode::Char('l') | KeyCode::Char('L') => ops::leave(state, cmds),
         KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') => {

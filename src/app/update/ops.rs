@@ -417,10 +417,11 @@ pub(super) fn leave(state: &mut State, cmds: &mut Vec<Command>) {
     cmds.push(Command::Quit);
 }
 
-/// Leaves once every operation has reported.
-pub(super) fn leave_when_done(state: &mut State) {
+/// Leaves once every operation has reported (at once when they all did meanwhile).
+pub(super) fn leave_when_done(state: &mut State, cmds: &mut Vec<Command>) {
     state.leaving = Some(Leaving::Waiting);
     state.status = None;
+    reports::after_report(state, cmds);
 }
 
 /// Cancels every operation and leaves once each has reported.

@@ -5,7 +5,6 @@
 
 use super::nav::{follow_selected, refresh_events};
 use super::ops;
-use crate::app::dialog::Leaving;
 use crate::app::inflight::Report;
 use crate::app::logs::LogLine;
 use crate::app::msg::{Command, Op, Outcome};
@@ -186,11 +185,10 @@ fn count(state: &mut State, service: &str, r: Report<'_>) -> Option<usize> {
     Some(i)
 }
 
-/// Leaves once nothing runs, when quitting waits for that.
+/// Leaves once nothing runs, when quitting waits for that, or the quit prompt still asks (the
+/// user asked to quit, and nothing is left to ask about).
 pub(super) fn after_report(state: &mut State, cmds: &mut Vec<Command>) {
-    if matches!(state.leaving, Some(Leaving::Waiting | Leaving::Cancelling))
-        && state.progress.is_empty()
-    {
+    if state.leaving.is_some() && state.progress.is_empty() {
         ops::leave(state, cmds);
     }
 }

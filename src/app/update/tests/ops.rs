@@ -435,3 +435,25 @@ fn stop_all_confirmed_later_leaves_out_what_started_meanwhile() {
     assert!(status_text(&s).contains("left out api: rebuild (building…) running"));
     assert_eq!(s.batches[0].tally.busy, 1);
 }
+
+#[test]
+fn operations_that_end_while_the_prompt_asks_let_the_cockpit_go() {
+    // the last report arrives while the prompt is open: nothing left to ask about, it leaves
+    let mut s = live_state();
+    select(&mut s, "api");
+    let _ = update(&mut s, key('r'));
+    let _ = update(&mut s, key('q'));
+    assert_eq!(s.leaving, Some(Leaving::Asking));
+    let cmds = update(
+        &mut s,
+        done("api", Op::Restart, Outcome::Changed(String::new())),
+    );
+    assert_eq!(cmds.last(), Some(&Command::Quit));
+    // they ended between the prompt and `w`: `w` leaves at once
+    let mut s = live_state();
+    select(&mut s, "api");
+    let _ = update(&mut s, key('r'));
+    let _ = update(&mut s, key('q'));
+    s.progress.clear();
+    assert_eq!(update(&mut s, key('w')), [Command::Quit]);
+}
