@@ -458,10 +458,10 @@ impl Action {
         matches!(
             self.spec().command,
             Some(Command {
-                args: ArgKind::ServiceAndCount | ArgKind::Text,
+                args: ArgKind::ServiceAndCount,
                 ..
             })
-        ) && self != Action::Filter
+        )
     }
 
     /// The action whose palette command is `name` (`up`, `stop-all`), or whose config name is

@@ -9,6 +9,7 @@ use super::fmt::cut;
 use super::help::centered;
 use crate::app::State;
 use crate::app::dialog::leaving_question;
+use crate::app::fmt::elapsed;
 
 /// Operations listed before the rest is summed up as `and N more`.
 const LISTED: usize = 5;
@@ -17,9 +18,10 @@ pub fn lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let n = state.progress.len();
     let mut out = vec![Line::from(leaving_question(n)), Line::from("")];
     for (svc, p) in state.progress.iter().take(LISTED) {
+        let what = format!("{} · {}", p.describe(), elapsed(state.now_ms - p.since_ms));
         out.push(Line::from(vec![
             Span::styled(format!("  {:<12} ", cut(svc, 12)), theme.title()),
-            Span::raw(cut(&p.describe(), width.saturating_sub(16))),
+            Span::raw(cut(&what, width.saturating_sub(16))),
         ]));
     }
     if n > LISTED {

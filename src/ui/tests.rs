@@ -304,6 +304,7 @@ fn quit_prompt_while_operations_run() {
         )),
     );
     assert_eq!(s.leaving, Some(crate::app::Leaving::Asking));
+    s.now_ms += 12_300;
     snap("quit_prompt", s);
 }
 
