@@ -270,9 +270,13 @@ fn dispatch(
     cmds.push(Command::Engine { op, services });
 }
 
-/// Rebuilds drifted services (auto-deploy), leaving out those with an operation in flight.
+/// Rebuilds drifted services (auto-deploy). Those with an operation in flight are rebuilt when it
+/// ends (it may have built the content from before the change).
 pub(super) fn auto_rebuild(state: &mut State, services: Vec<String>, cmds: &mut Vec<Command>) {
-    let (free, _) = split_busy(state, services);
+    let (free, busy): (Vec<String>, Vec<String>) = services
+        .into_iter()
+        .partition(|s| !state.progress.contains_key(s));
+    state.auto_rebuild.extend(busy);
     if free.is_empty() {
         return;
     }

@@ -80,6 +80,16 @@ pub(super) fn on_done(
     }
     refresh_events(state, &service, cmds);
     follow_selected(state, cmds);
+    // its folder changed while it ran: auto-deploy rebuilds it now
+    if state.auto_rebuild.remove(&service)
+        && state.auto_deploy
+        && !state.readonly
+        && state.engine_connected()
+        && state.leaving.is_none()
+        && op != Op::Remove
+    {
+        ops::auto_rebuild(state, vec![service], cmds);
+    }
     after_report(state, cmds);
 }
 

@@ -457,3 +457,40 @@ fn operations_that_end_while_the_prompt_asks_let_the_cockpit_go() {
     s.progress.clear();
     assert_eq!(update(&mut s, key('w')), [Command::Quit]);
 }
+
+#[test]
+fn a_change_during_an_operation_is_rebuilt_when_it_ends() {
+    let mut s = live_state();
+    let _ = update(&mut s, key('u'));
+    select(&mut s, "api");
+    let _ = update(&mut s, key('r'));
+    let _ = update(&mut s, Msg::FsChanged(vec!["services/api".into()]));
+    let topo = Box::new(s.topology.clone().unwrap());
+    let folders = s.folders.clone();
+    let cmds = update(
+        &mut s,
+        Msg::Detected {
+            topology: topo,
+            folders,
+            changed: vec![],
+        },
+    );
+    assert!(
+        engine_services(&cmds).is_empty(),
+        "a second operation on api"
+    );
+    let cmds = update(
+        &mut s,
+        done("api", Op::Restart, Outcome::Changed(String::new())),
+    );
+    assert_eq!(
+        cmds.iter()
+            .find(|c| matches!(c, Command::Engine { .. }))
+            .cloned(),
+        Some(Command::Engine {
+            op: Op::Rebuild,
+            services: vec!["api".into()]
+        })
+    );
+    assert!(s.auto_rebuild.is_empty());
+}
