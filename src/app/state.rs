@@ -298,6 +298,14 @@ impl State {
         matches!(self.engine, EngineConn::Connected { .. })
     }
 
+    /// Adds kyozo's own line (`deploy requested`, `restart failed: ...`) to a service's logs, at
+    /// the state's time.
+    pub fn note(&mut self, service: &str, text: impl Into<String>) {
+        let at = self.now_ms;
+        self.log_buffer(service)
+            .push(super::logs::LogLine::new(Some(at), "kyozo", text));
+    }
+
     /// The log buffer of a service, created on first use.
     pub fn log_buffer(&mut self, service: &str) -> &mut LogBuffer {
         let cap = self.log_buffer_lines;

@@ -7,7 +7,6 @@ use super::reports;
 use crate::app::action::{Action, Args};
 use crate::app::dialog::{ConfirmAction, Leaving};
 use crate::app::inflight::{Batch, InFlight, Job};
-use crate::app::logs::LogLine;
 use crate::app::msg::{Command, Op, ServiceState};
 use crate::app::state::{EngineConn, State};
 
@@ -253,11 +252,7 @@ fn dispatch(
         state
             .progress
             .insert(s.clone(), InFlight::new(Job::Op(op), step, now));
-        state.log_buffer(s).push(LogLine::new(
-            Some(now),
-            "kyozo",
-            format!("{} requested", op.as_str()),
-        ));
+        state.note(s, format!("{} requested", op.as_str()));
     }
     if let Some(label) = label {
         let mut batch = Batch::new(label, op, &services, now);
@@ -280,13 +275,8 @@ pub(super) fn auto_rebuild(state: &mut State, services: Vec<String>, cmds: &mut 
     if free.is_empty() {
         return;
     }
-    let now = state.now_ms;
     for s in &free {
-        state.log_buffer(s).push(LogLine::new(
-            Some(now),
-            "kyozo",
-            "folder changed: auto-deploy rebuilds and replaces",
-        ));
+        state.note(s, "folder changed: auto-deploy rebuilds and replaces");
     }
     state.info(format!("auto-deploy: rebuilding {}", free.join(", ")));
     let label = (free.len() > 1).then(|| format!("auto-deploy of {} services", free.len()));
@@ -362,7 +352,6 @@ pub(super) fn cancel(state: &mut State, args: &Args, cmds: &mut Vec<Command>) {
         }
         return;
     }
-    let now = state.now_ms;
     let mut what = Vec::new();
     for n in &todo {
         if let Some(p) = state.progress.get_mut(n) {
@@ -370,9 +359,7 @@ pub(super) fn cancel(state: &mut State, args: &Args, cmds: &mut Vec<Command>) {
             p.cancelling = true;
             p.step = "cancelling…".into();
         }
-        state
-            .log_buffer(n)
-            .push(LogLine::new(Some(now), "kyozo", "cancel requested"));
+        state.note(n, "cancel requested");
     }
     state.info(format!(
         "cancelling {}: stops at the next safe point and restores the previous state",

@@ -6,7 +6,6 @@
 use super::nav::{follow_selected, refresh_events};
 use super::ops;
 use crate::app::inflight::Report;
-use crate::app::logs::LogLine;
 use crate::app::msg::{Command, Op, Outcome};
 use crate::app::state::{Level, State};
 
@@ -29,11 +28,7 @@ pub(super) fn on_done(
             } else {
                 ""
             };
-            state.log_buffer(&service).push(LogLine::new(
-                Some(at),
-                "kyozo",
-                format!("{} failed: {error}{kept}", op.as_str()),
-            ));
+            state.note(&service, format!("{} failed: {error}{kept}", op.as_str()));
             (
                 Level::Error,
                 format!("{} {service} failed: {error}{kept}", op.as_str()),
@@ -45,9 +40,7 @@ pub(super) fn on_done(
             } else {
                 format!("{service}: {} cancelled: {text}", op.as_str())
             };
-            state
-                .log_buffer(&service)
-                .push(LogLine::new(Some(at), "kyozo", line.clone()));
+            state.note(&service, line.clone());
             (Level::Warn, line)
         }
         Outcome::Changed(text) | Outcome::Unchanged(text) => {
@@ -67,9 +60,7 @@ pub(super) fn on_done(
             } else {
                 format!("{service}: {text}")
             };
-            state
-                .log_buffer(&service)
-                .push(LogLine::new(Some(at), "kyozo", line.clone()));
+            state.note(&service, line.clone());
             (Level::Info, line)
         }
     };
@@ -101,11 +92,8 @@ pub(super) fn on_refused(
     cmds: &mut Vec<Command>,
 ) {
     state.progress.remove(&service);
-    let at = state.now_ms;
     let line = format!("{} {service} refused: {reason}", op.as_str());
-    state
-        .log_buffer(&service)
-        .push(LogLine::new(Some(at), "kyozo", line.clone()));
+    state.note(&service, line.clone());
     report(state, &service, Report::Refused, Level::Warn, line);
     after_report(state, cmds);
 }
@@ -118,12 +106,10 @@ pub(super) fn on_skipped(
     cmds: &mut Vec<Command>,
 ) {
     state.progress.remove(&service);
-    let at = state.now_ms;
-    state.log_buffer(&service).push(LogLine::new(
-        Some(at),
-        "kyozo",
+    state.note(
+        &service,
         format!("{}: not done, {cause} failed first", op.as_str()),
-    ));
+    );
     // the status line keeps naming the failure, not the services it kept from running
     count(state, &service, Report::Skipped);
     state.dirty = true;
@@ -205,13 +191,8 @@ pub(super) fn after_report(state: &mut State, cmds: &mut Vec<Command>) {
 
 /// The engine went away: whatever was in flight is interrupted, and no batch will finish.
 pub(super) fn on_engine_lost(state: &mut State, cmds: &mut Vec<Command>) {
-    let at = state.now_ms;
     for (svc, p) in std::mem::take(&mut state.progress) {
-        state.log_buffer(&svc).push(LogLine::new(
-            Some(at),
-            "kyozo",
-            format!("{} interrupted: engine lost", p.job.name()),
-        ));
+        state.note(&svc, format!("{} interrupted: engine lost", p.job.name()));
     }
     state.batches.clear();
     after_report(state, cmds);
