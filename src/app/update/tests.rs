@@ -1037,6 +1037,20 @@ fn done(service: &str, op: Op, outcome: Outcome) -> Msg {
     })
 }
 
+/// A detection of `topology` (the state's own when `None`) landing, with the same folders.
+fn detected(s: &mut State, topology: Option<crate::detect::Topology>) -> Vec<Command> {
+    let topology = Box::new(topology.unwrap_or_else(|| s.topology.clone().unwrap()));
+    let folders = s.folders.clone();
+    update(
+        s,
+        Msg::Detected {
+            topology,
+            folders,
+            changed: vec![],
+        },
+    )
+}
+
 fn level(s: &State) -> Option<Level> {
     s.status.as_ref().map(|(l, _)| *l)
 }

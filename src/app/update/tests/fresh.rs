@@ -129,16 +129,7 @@ fn ctrl_r_says_when_detection_finished() {
     assert_eq!(cmds, [Command::Detect { folders: None }]);
     assert_eq!(status_text(&s), "detecting…");
     s.now_ms = start + 42;
-    let topo = Box::new(s.topology.clone().unwrap());
-    let folders = s.folders.clone();
-    let _ = update(
-        &mut s,
-        Msg::Detected {
-            topology: topo.clone(),
-            folders: folders.clone(),
-            changed: vec![],
-        },
-    );
+    let _ = detected(&mut s, None);
     assert_eq!(
         status_text(&s),
         "detected 6 services in 42 ms · 1 diagnostics (see Details)"
@@ -146,14 +137,7 @@ fn ctrl_r_says_when_detection_finished() {
     // a re-detection after a file change says nothing
     s.status = None;
     let _ = update(&mut s, Msg::FsChanged(vec!["web".into()]));
-    let _ = update(
-        &mut s,
-        Msg::Detected {
-            topology: topo,
-            folders,
-            changed: vec![],
-        },
-    );
+    let _ = detected(&mut s, None);
     assert!(s.status.is_none(), "{:?}", s.status);
     // a failure says so, and the next run does not claim success for it
     let _ = update(&mut s, ctrl('r'));
@@ -168,30 +152,14 @@ fn ctrl_r_while_a_partial_run_is_in_flight_announces_the_full_one() {
     let _ = update(&mut s, Msg::FsChanged(vec!["web".into()]));
     let _ = update(&mut s, ctrl('r'));
     assert_eq!(s.detect_job.pending, Some(None));
-    let topo = Box::new(s.topology.clone().unwrap());
-    let folders = s.folders.clone();
-    let cmds = update(
-        &mut s,
-        Msg::Detected {
-            topology: topo.clone(),
-            folders: folders.clone(),
-            changed: vec![],
-        },
-    );
+    let cmds = detected(&mut s, None);
     assert_eq!(cmds, [Command::Detect { folders: None }]);
     assert_eq!(
         status_text(&s),
         "detecting…",
         "the partial run is not the full one"
     );
-    let _ = update(
-        &mut s,
-        Msg::Detected {
-            topology: topo,
-            folders,
-            changed: vec![],
-        },
-    );
+    let _ = detected(&mut s, None);
     assert!(status_text(&s).starts_with("detected 6 services in "));
 }
 

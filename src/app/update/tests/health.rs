@@ -58,15 +58,7 @@ fn the_start_period_is_the_services_health_interval() {
         .unwrap()
         .health_check
         .interval_s = 5;
-    let folders = s.folders.clone();
-    let _ = update(
-        &mut s,
-        Msg::Detected {
-            topology: Box::new(topo),
-            folders,
-            changed: vec![],
-        },
-    );
+    let _ = detected(&mut s, Some(topo));
     let now = s.now_ms;
     let m = snapshot_with(&s, "auth", |rt| {
         rt.status = ServiceState::Running;

@@ -465,16 +465,7 @@ fn a_change_during_an_operation_is_rebuilt_when_it_ends() {
     select(&mut s, "api");
     let _ = update(&mut s, key('r'));
     let _ = update(&mut s, Msg::FsChanged(vec!["services/api".into()]));
-    let topo = Box::new(s.topology.clone().unwrap());
-    let folders = s.folders.clone();
-    let cmds = update(
-        &mut s,
-        Msg::Detected {
-            topology: topo,
-            folders,
-            changed: vec![],
-        },
-    );
+    let cmds = detected(&mut s, None);
     assert!(
         engine_services(&cmds).is_empty(),
         "a second operation on api"

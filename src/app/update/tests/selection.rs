@@ -127,16 +127,7 @@ fn re_detection_keeps_no_selection_while_the_cursor_is_on_a_folder() {
     let mut s = live_state();
     cursor_to(&mut s, "docs");
     assert_eq!(s.selected, None);
-    let topo = Box::new(s.topology.clone().unwrap());
-    let folders = s.folders.clone();
-    let _ = update(
-        &mut s,
-        Msg::Detected {
-            topology: topo,
-            folders,
-            changed: vec![],
-        },
-    );
+    let _ = detected(&mut s, None);
     assert_eq!(s.selected, None, "detection picked a service out of sight");
     assert_eq!(s.tree_selected.last().map(String::as_str), Some("docs"));
     // the Events tab of no service shows the workspace's history
