@@ -98,8 +98,8 @@ fn cockpit_shows_navigates_filters_helps_and_quits_cleanly() {
 }
 
 #[test]
-fn sigterm_and_sighup_restore_the_terminal() {
-    for signal in ["TERM", "HUP"] {
+fn signals_restore_the_terminal_and_exit_with_128_plus_the_signal() {
+    for (signal, status) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
         let home = tempfile::tempdir().unwrap();
         let script = format!(
             "env {} {} {}; echo KYOZO-EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon | tr '\\n' ' '; echo; sleep 600",
@@ -127,6 +127,10 @@ fn sigterm_and_sighup_restore_the_terminal() {
         assert!(st.success());
         let s = t.wait_text("KYOZO-EXIT=");
         assert!(
+            s.contains(&format!("KYOZO-EXIT={status}")),
+            "SIG{signal}: want exit status {status}:\n{s}"
+        );
+        assert!(
             !s.contains("Workspace"),
             "SIG{signal}: cockpit still on screen:\n{s}"
         );
@@ -136,6 +140,50 @@ fn sigterm_and_sighup_restore_the_terminal() {
             "SIG{signal}: raw mode left on:\n{s}"
         );
     }
+}
+
+#[test]
+fn keys_act_only_on_the_visible_selection_and_redetect_says_when_done() {
+    let home = tempfile::tempdir().unwrap();
+    let script = format!(
+        "env {} {} {}; sleep 600",
+        env(home.path()),
+        env!("CARGO_BIN_EXE_kyozo"),
+        fixture().display()
+    );
+    let t = Tmux::start(&script, home);
+    t.wait_text("worker");
+    t.wait_text("engine unreachable");
+    // The tree cursor on the api folder, then up onto `services`, a folder and not a service.
+    t.keys(&["g"]);
+    t.wait_for("the cursor on the root", |s| s.contains("Select a service"));
+    t.keys(&["3"]);
+    t.keys(&["j", "j", "j", "j"]);
+    t.wait_text("service      api (services/api)");
+    t.keys(&["k"]);
+    t.wait_text("Select a service.");
+    t.keys(&["d"]);
+    t.wait_text("deploy: select a service first");
+    // A filter nothing matches selects nothing either.
+    t.keys(&["/"]);
+    t.literal("zzz");
+    t.keys(&["Enter"]);
+    t.wait_text("no service matches /zzz");
+    t.keys(&["r"]);
+    t.wait_text("restart: select a service first");
+    t.keys(&["Escape"]);
+    t.wait_text("service      api (services/api)");
+    // Nothing runs: cancel says so, from the key and the palette.
+    t.keys(&["C-x"]);
+    t.wait_text("nothing to cancel: no operation is running");
+    t.keys(&[":"]);
+    t.literal("cancel all");
+    t.keys(&["Enter"]);
+    t.wait_text("nothing to cancel: no operation is running");
+    // ctrl-r: detection again, and how long it took.
+    t.keys(&["C-r"]);
+    let s = t.wait_text("detected 3 services in ");
+    assert!(s.contains(" ms") || s.contains(" s"), "{s}");
 }
 
 #[test]

@@ -78,51 +78,6 @@ pub fn runtime_of(s: &ServiceStatus, now: i64) -> ServiceRuntime {
     }
 }
 
-/// The Plan tab's text for a service.
-pub fn plan_text(p: &deploy::Plan) -> String {
-    let mut out = Vec::new();
-    out.push(format!("service     {} ({})", p.service, p.kind));
-    out.push(format!("folder      {}", p.path));
-    if let Some(c) = &p.compose {
-        out.push(format!(
-            "compose     {} (project {})",
-            c.file.display(),
-            c.project
-        ));
-    } else {
-        out.push(format!("image       {}:<content hash>", p.image_repo));
-    }
-    if !p.ports.is_empty() {
-        let ports: Vec<String> = p.ports.iter().map(u16::to_string).collect();
-        out.push(format!("ports       {}", ports.join(", ")));
-    }
-    out.push(format!("limits      memory {} · cpu {}", p.memory, p.cpu));
-    out.push(format!(
-        "health      GET {} every {}s (timeout {}s, {} retries)",
-        p.health.path, p.health.interval_s, p.health.timeout_s, p.health.retries
-    ));
-    for (k, v) in &p.env {
-        out.push(format!("env         {k}={v}"));
-    }
-    if !p.depends_on.is_empty() {
-        out.push(format!("after       {}", p.depends_on.join(", ")));
-    }
-    match (&p.dockerfile_source, &p.dockerfile) {
-        (Some(deploy::plan::DockerfileSource::Folder { name }), Some(text)) => {
-            out.push(format!("dockerfile  {name} (from the folder)"));
-            out.push(String::new());
-            out.extend(text.lines().map(str::to_string));
-        }
-        (Some(deploy::plan::DockerfileSource::Generated), Some(text)) => {
-            out.push("dockerfile  generated (in the build context only, never written)".into());
-            out.push(String::new());
-            out.extend(text.lines().map(str::to_string));
-        }
-        _ => {}
-    }
-    out.join("\n")
-}
-
 /// Shared between the worker's handle and its tasks.
 struct Shared {
     tx: UnboundedSender<Msg>,
@@ -221,7 +176,7 @@ impl EngineWorker {
                 Some(svc) => {
                     let ws = deploy::names::workspace_slug(&root);
                     deploy::plan(&root, &ws, svc, &config)
-                        .map(|p| plan_text(&p))
+                        .map(Box::new)
                         .map_err(|e| e.to_string())
                 }
             };

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::logs::LogLine;
+use crate::deploy::Plan;
 use crate::detect::Topology;
 
 pub use crate::store::{Health, ServiceState};
@@ -35,8 +36,22 @@ pub struct ServiceRuntime {
     pub error: Option<String>,
 }
 
-/// A lifecycle operation on services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A lifecycle operation on services. One table (strum): `deploy`, `start`, `stop`, `restart`,
+/// `remove`, `rebuild` name, parse and list it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::EnumIter,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Op {
     Deploy,
     Start,
@@ -47,14 +62,25 @@ pub enum Op {
 }
 
 impl Op {
+    /// The operation's name (`deploy`).
     pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The operation called `name`.
+    pub fn parse(name: &str) -> Option<Op> {
+        name.parse().ok()
+    }
+
+    /// What a service it changed is, in a summary (`6 deployed`).
+    pub fn past(self) -> &'static str {
         match self {
-            Op::Deploy => "deploy",
-            Op::Start => "start",
-            Op::Stop => "stop",
-            Op::Restart => "restart",
-            Op::Remove => "remove",
-            Op::Rebuild => "rebuild",
+            Op::Deploy => "deployed",
+            Op::Start => "started",
+            Op::Stop => "stopped",
+            Op::Restart => "restarted",
+            Op::Remove => "removed",
+            Op::Rebuild => "rebuilt",
         }
     }
 
@@ -175,6 +201,39 @@ pub enum EngineMsg {
     },
 }
 
+/// A signal that ends the cockpit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Term,
+    Hup,
+    Int,
+}
+
+impl Signal {
+    /// `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Term => "SIGTERM",
+            Signal::Hup => "SIGHUP",
+            Signal::Int => "SIGINT",
+        }
+    }
+
+    /// The signal's number (15, 1, 2).
+    pub fn number(self) -> i32 {
+        match self {
+            Signal::Term => libc::SIGTERM,
+            Signal::Hup => libc::SIGHUP,
+            Signal::Int => libc::SIGINT,
+        }
+    }
+
+    /// The exit status after it, as shells report a process killed by it: 128 + its number.
+    pub fn exit_status(self) -> u8 {
+        (128 + self.number()).clamp(0, 255) as u8
+    }
+}
+
 /// Everything the state owner reacts to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
@@ -183,8 +242,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// Wall clock, ms since the epoch (sent once a second only while something needs it).
     Tick(i64),
-    /// SIGTERM, SIGHUP, SIGINT.
-    Signal(&'static str),
+    /// SIGTERM, SIGHUP, SIGINT: leave now, with the exit status shells expect.
+    Signal(Signal),
     /// A detection finished. `folders` lists the kept folders (workspace-relative) for the tree and
     /// the watches; `changed` the folders whose analysis changed (for drift), empty on a full run.
     Detected {
@@ -201,10 +260,10 @@ pub enum Msg {
         service: Option<String>,
         result: Result<Vec<EventRow>, String>,
     },
-    /// The build and run plan of a service, as text.
+    /// The build and run plan of a service (the Plan tab renders it).
     Plan {
         service: String,
-        result: Result<String, String>,
+        result: Result<Box<Plan>, String>,
     },
     /// The stored auto-deploy setting of the workspace.
     AutoDeployLoaded(bool),
@@ -275,4 +334,36 @@ pub enum Command {
     /// Turn mouse capture on or off.
     SetMouse(bool),
     Quit,
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::*;
+
+    #[test]
+    fn ops_name_parse_and_list_from_one_table() {
+        let names: Vec<&str> = Op::iter().map(Op::as_str).collect();
+        assert_eq!(
+            names,
+            ["deploy", "start", "stop", "restart", "remove", "rebuild"]
+        );
+        for op in Op::iter() {
+            assert_eq!(Op::parse(op.as_str()), Some(op));
+            assert!(!op.past().is_empty() && !op.progress().is_empty());
+        }
+        assert_eq!(Op::parse("scale"), None);
+    }
+
+    #[test]
+    fn outcomes_say_what_they_are() {
+        let f = Outcome::Failed {
+            error: "boom".into(),
+            rolled_back: true,
+        };
+        assert!(f.is_failure());
+        assert_eq!(f.text(), "boom");
+        assert!(!Outcome::Cancelled("kept".into()).is_failure());
+    }
 }

@@ -1,161 +1,89 @@
-//! The `:` command palette: parsing of command lines and completion of their words.
+//! The `:` command palette: a line parses into the same [`Invocation`] a key gives (`:deploy api`
+//! and `d` on api reach one handler), and the words complete from the action table.
 
-/// One palette command and the arguments it takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PaletteSpec {
-    pub name: &'static str,
-    pub args: ArgKind,
-    pub help: &'static str,
-    /// Changes something (hidden in `--readonly`).
-    pub mutating: bool,
-}
+use super::action::{Action, ArgKind, Args, Invocation};
+use super::view::{SortColumn, Tab};
 
-/// What the words after a command are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgKind {
-    None,
-    /// Zero or more service names (none: the marked or selected services).
-    Services,
-    /// A service name then a number.
-    ServiceAndCount,
-    OnOff,
-    SortColumn,
-    Tab,
-    Text,
-}
-
-pub const COMMANDS: &[PaletteSpec] = &[
-    PaletteSpec {
-        name: "deploy",
-        args: ArgKind::Services,
-        help: "build and run services",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "start",
-        args: ArgKind::Services,
-        help: "start deployed services",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "stop",
-        args: ArgKind::Services,
-        help: "stop services",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "restart",
-        args: ArgKind::Services,
-        help: "restart services",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "rebuild",
-        args: ArgKind::Services,
-        help: "rebuild image and replace",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "remove",
-        args: ArgKind::Services,
-        help: "stop and delete containers",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "scale",
-        args: ArgKind::ServiceAndCount,
-        help: "scale SERVICE N",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "up",
-        args: ArgKind::None,
-        help: "deploy all in dependency order",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "stop-all",
-        args: ArgKind::None,
-        help: "stop every running service",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "down",
-        args: ArgKind::None,
-        help: "remove every deployed service",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "auto-deploy",
-        args: ArgKind::OnOff,
-        help: "redeploy on file change",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "save-logs",
-        args: ArgKind::Services,
-        help: "write logs to a file",
-        mutating: true,
-    },
-    PaletteSpec {
-        name: "open",
-        args: ArgKind::Services,
-        help: "open the port in a browser",
-        mutating: false,
-    },
-    PaletteSpec {
-        name: "logs",
-        args: ArgKind::Services,
-        help: "show the logs of a service",
-        mutating: false,
-    },
-    PaletteSpec {
-        name: "filter",
-        args: ArgKind::Text,
-        help: "filter tree and table",
-        mutating: false,
-    },
-    PaletteSpec {
-        name: "sort",
-        args: ArgKind::SortColumn,
-        help: "sort the table by a column",
-        mutating: false,
-    },
-    PaletteSpec {
-        name: "tab",
-        args: ArgKind::Tab,
-        help: "show a bottom tab",
-        mutating: false,
-    },
-    PaletteSpec {
-        name: "mouse",
-        args: ArgKind::OnOff,
-        help: "mouse capture",
-        mutating: false,
-    },
-    PaletteSpec {
-        name: "redetect",
-        args: ArgKind::None,
-        help: "detect the workspace again",
-        mutating: false,
-    },
-    PaletteSpec {
-        name: "help",
-        args: ArgKind::None,
-        help: "key bindings",
-        mutating: false,
-    },
-    PaletteSpec {
-        name: "quit",
-        args: ArgKind::None,
-        help: "leave kyozo",
-        mutating: false,
-    },
-];
-
-/// The spec of a command name.
-pub fn spec(name: &str) -> Option<&'static PaletteSpec> {
-    COMMANDS.iter().find(|c| c.name == name)
+/// Parses one palette line (`scale api 3`, `deploy api worker`, `cancel all`, `quit`) against the
+/// known service names. The error is the status line's text.
+pub fn parse(line: &str, services: &[&str]) -> Result<Invocation, String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let Some((&name, args)) = words.split_first() else {
+        return Err("empty command".into());
+    };
+    let Some(action) = Action::from_command(name) else {
+        return Err(format!(
+            "unknown command `{name}` (press : then tab to list commands)"
+        ));
+    };
+    let kind = action
+        .spec()
+        .command
+        .map(|c| c.args)
+        .unwrap_or(ArgKind::None);
+    let usage = || {
+        let u = kind.usage();
+        if u.is_empty() {
+            format!("usage: {name}")
+        } else {
+            format!("usage: {name} {u}")
+        }
+    };
+    let known = |names: &[&str]| -> Result<Vec<String>, String> {
+        let unknown: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|a| !services.contains(a))
+            .collect();
+        if unknown.is_empty() {
+            Ok(names.iter().map(|s| s.to_string()).collect())
+        } else {
+            Err(format!("unknown service: {}", unknown.join(", ")))
+        }
+    };
+    let args = match (kind, args) {
+        (_, []) if kind != ArgKind::ServiceAndCount && kind != ArgKind::Text => Args::Default,
+        (ArgKind::None, _) => return Err(format!("`{name}` takes no arguments")),
+        (ArgKind::Services, names) => Args::Services(known(names)?),
+        (ArgKind::Service, [one]) => Args::Services(known(&[one])?),
+        (ArgKind::Service, _) => return Err(usage()),
+        (ArgKind::ServicesOrAll, ["all"]) => Args::All,
+        (ArgKind::ServicesOrAll, names) => Args::Services(known(names)?),
+        (ArgKind::ServiceAndCount, [svc, n]) => {
+            let service = known(&[svc])?.remove(0);
+            let replicas = n
+                .parse::<u32>()
+                .map_err(|_| format!("{name}: `{n}` is not a replica count"))?;
+            Args::Scale { service, replicas }
+        }
+        (ArgKind::ServiceAndCount, _) => return Err(usage()),
+        (ArgKind::OnOff, [v]) => match *v {
+            "on" | "true" => Args::Switch(true),
+            "off" | "false" => Args::Switch(false),
+            other => return Err(format!("`{name}` takes on or off, not `{other}`")),
+        },
+        (ArgKind::OnOff, _) => return Err(usage()),
+        (ArgKind::SortColumn, [col, rest @ ..]) if rest.len() <= 1 => {
+            let column = SortColumn::from_name(col).ok_or_else(|| {
+                let names: Vec<&str> = SortColumn::all().map(SortColumn::name).collect();
+                format!("usage: {name} {}|... [asc|desc]", names.join("|"))
+            })?;
+            let desc = match rest.first().copied() {
+                None | Some("asc") => false,
+                Some("desc") => true,
+                Some(other) => return Err(format!("{name}: `{other}` is not asc or desc")),
+            };
+            Args::Sort { column, desc }
+        }
+        (ArgKind::SortColumn, _) => return Err(usage()),
+        (ArgKind::Tab, [t]) => Args::Tab(Tab::parse(t).ok_or_else(|| {
+            let names: Vec<&str> = Tab::all().map(Tab::name).collect();
+            format!("usage: {name} {}", names.join("|"))
+        })?),
+        (ArgKind::Tab, _) => return Err(usage()),
+        (ArgKind::Text, words) => Args::Text(words.join(" ")),
+    };
+    Ok(Invocation { action, args })
 }
 
 /// Completions of the last word of `input`, given the service names.
@@ -169,32 +97,33 @@ pub fn complete(input: &str, services: &[&str], readonly: bool) -> Vec<String> {
     };
     let starts = |c: &&str| c.starts_with(partial);
     if done.is_empty() {
-        return COMMANDS
-            .iter()
-            .filter(|c| !(readonly && c.mutating))
-            .map(|c| c.name)
+        return Action::commands()
+            .filter(|(a, _)| !(readonly && a.mutating()))
+            .map(|(_, c)| c.name)
             .filter(|n| starts(n))
             .map(str::to_string)
             .collect();
     }
-    let Some(spec) = spec(done[0]) else {
+    let Some(kind) = Action::from_command(done[0]).and_then(|a| a.spec().command) else {
         return Vec::new();
     };
-    let candidates: Vec<&str> = match spec.args {
+    let n = done.len();
+    let candidates: Vec<&str> = match kind.args {
         ArgKind::None | ArgKind::Text => Vec::new(),
         ArgKind::Services => services
             .iter()
             .copied()
             .filter(|s| !done[1..].contains(s))
             .collect(),
-        ArgKind::ServiceAndCount if done.len() == 1 => services.to_vec(),
-        ArgKind::ServiceAndCount => Vec::new(),
-        ArgKind::OnOff if done.len() == 1 => vec!["on", "off"],
-        ArgKind::SortColumn if done.len() == 1 => vec![
-            "name", "type", "status", "health", "replicas", "cpu", "memory", "ports", "uptime",
-        ],
-        ArgKind::SortColumn if done.len() == 2 => vec!["asc", "desc"],
-        ArgKind::Tab if done.len() == 1 => vec!["logs", "events", "details", "plan"],
+        ArgKind::ServicesOrAll => std::iter::once("all")
+            .filter(|_| n == 1)
+            .chain(services.iter().copied().filter(|s| !done[1..].contains(s)))
+            .collect(),
+        ArgKind::Service | ArgKind::ServiceAndCount if n == 1 => services.to_vec(),
+        ArgKind::OnOff if n == 1 => vec!["on", "off"],
+        ArgKind::SortColumn if n == 1 => SortColumn::all().map(SortColumn::name).collect(),
+        ArgKind::SortColumn if n == 2 => vec!["asc", "desc"],
+        ArgKind::Tab if n == 1 => Tab::all().map(Tab::name).collect(),
         _ => Vec::new(),
     };
     candidates
@@ -202,6 +131,11 @@ pub fn complete(input: &str, services: &[&str], readonly: bool) -> Vec<String> {
         .filter(starts)
         .map(str::to_string)
         .collect()
+}
+
+/// The description shown beside a completed command name.
+pub fn describe(command: &str) -> Option<&'static str> {
+    Action::from_command(command).map(Action::describe)
 }
 
 /// `input` with its last word replaced by `completion` and a space after it.
@@ -227,11 +161,12 @@ mod tests {
     fn completes_command_names() {
         assert_eq!(
             complete("re", SVCS, false),
-            ["restart", "rebuild", "remove", "redetect"]
+            ["restart", "remove", "rebuild", "redetect"]
         );
         assert_eq!(complete("sc", SVCS, false), ["scale"]);
-        assert!(complete("", SVCS, false).len() == COMMANDS.len());
+        assert_eq!(complete("", SVCS, false).len(), Action::commands().count());
         assert_eq!(complete("re", SVCS, true), ["redetect"]);
+        assert_eq!(complete("ca", SVCS, false), ["cancel"]);
     }
 
     #[test]
@@ -240,7 +175,10 @@ mod tests {
         assert_eq!(complete("scale api ", SVCS, false), Vec::<String>::new());
         assert_eq!(complete("deploy api ", SVCS, false), ["auth", "worker"]);
         assert_eq!(complete("sort c", SVCS, false), ["cpu"]);
+        assert_eq!(complete("sort cpu ", SVCS, false), ["asc", "desc"]);
+        assert_eq!(complete("tab e", SVCS, false), ["events"]);
         assert_eq!(complete("auto-deploy ", SVCS, false), ["on", "off"]);
+        assert_eq!(complete("cancel a", SVCS, false), ["all", "api", "auth"]);
         assert_eq!(complete("nope ", SVCS, false), Vec::<String>::new());
     }
 
@@ -250,5 +188,87 @@ mod tests {
         assert_eq!(apply_completion("scale a", "api"), "scale api ");
         assert_eq!(apply_completion("deploy ", "api"), "deploy api ");
         assert_eq!(apply_completion("", "quit"), "quit ");
+    }
+
+    fn inv(action: Action, args: Args) -> Invocation {
+        Invocation { action, args }
+    }
+
+    #[test]
+    fn lines_parse_into_the_actions_keys_give() {
+        assert_eq!(parse("deploy", SVCS), Ok(Invocation::key(Action::Deploy)));
+        assert_eq!(
+            parse("deploy api worker", SVCS),
+            Ok(inv(
+                Action::Deploy,
+                Args::Services(vec!["api".into(), "worker".into()])
+            ))
+        );
+        assert_eq!(parse("up", SVCS), Ok(Invocation::key(Action::DeployAll)));
+        assert_eq!(
+            parse("stop-all", SVCS),
+            Ok(Invocation::key(Action::StopAll))
+        );
+        assert_eq!(
+            parse("scale api 0", SVCS),
+            Ok(inv(
+                Action::Scale,
+                Args::Scale {
+                    service: "api".into(),
+                    replicas: 0
+                }
+            ))
+        );
+        assert_eq!(
+            parse("cancel all", SVCS),
+            Ok(inv(Action::Cancel, Args::All))
+        );
+        assert_eq!(
+            parse("cancel api", SVCS),
+            Ok(inv(Action::Cancel, Args::Services(vec!["api".into()])))
+        );
+        assert_eq!(parse("cancel", SVCS), Ok(Invocation::key(Action::Cancel)));
+        assert_eq!(
+            parse("sort mem desc", SVCS),
+            Ok(inv(
+                Action::SortNext,
+                Args::Sort {
+                    column: SortColumn::Memory,
+                    desc: true
+                }
+            ))
+        );
+        assert_eq!(
+            parse("tab plan", SVCS),
+            Ok(inv(Action::NextTab, Args::Tab(Tab::Plan)))
+        );
+        assert_eq!(
+            parse("mouse off", SVCS),
+            Ok(inv(Action::ToggleMouse, Args::Switch(false)))
+        );
+        assert_eq!(
+            parse("filter api gateway", SVCS),
+            Ok(inv(Action::Filter, Args::Text("api gateway".into())))
+        );
+        // any action by its config name
+        assert_eq!(parse("zoom", SVCS), Ok(Invocation::key(Action::Zoom)));
+        assert_eq!(
+            parse("next_pane", SVCS),
+            Ok(Invocation::key(Action::NextPane))
+        );
+    }
+
+    #[test]
+    fn bad_lines_say_what_is_wrong() {
+        let err = |l: &str| parse(l, SVCS).unwrap_err();
+        assert!(err("frobnicate").contains("unknown command `frobnicate`"));
+        assert_eq!(err("deploy nope"), "unknown service: nope");
+        assert_eq!(err("scale api"), "usage: scale SERVICE N");
+        assert!(err("scale api many").contains("`many` is not a replica count"));
+        assert!(err("sort colour").contains("usage: sort name|type|status"));
+        assert!(err("tab nope").contains("logs|events|details|plan"));
+        assert!(err("mouse maybe").contains("on or off"));
+        assert_eq!(err("quit now"), "`quit` takes no arguments");
+        assert_eq!(err("open api auth"), "usage: open [SERVICE]");
     }
 }

@@ -13,11 +13,11 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use futures_util::StreamExt;
-use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::{Frame, Terminal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::msg::{Command, Msg};
+use super::msg::{Command, Msg, Signal};
 use super::state::State;
 use super::update::{init, update};
 use super::workers::{StoreHandle, Workers};
@@ -32,6 +32,10 @@ pub enum RunError {
     Terminal(#[from] io::Error),
 }
 
+/// Draws the state into a frame: the renderer, handed in by the caller (`app` does not know the
+/// `ui` module; `cli` gives it `ui::render`).
+pub type Render = fn(&State, &mut Frame);
+
 /// Everything the cockpit needs to start.
 pub struct Options {
     pub workspace: PathBuf,
@@ -39,6 +43,7 @@ pub struct Options {
     pub state: State,
     /// The history store, or why it is not available.
     pub store: Result<Arc<StoreHandle>, String>,
+    pub render: Render,
 }
 
 /// Leaves the terminal as it was: mouse capture off, main screen, cooked mode, cursor shown.
@@ -87,8 +92,9 @@ fn now_ms() -> i64 {
     crate::store::now_ms()
 }
 
-/// Runs the cockpit until the user quits or a signal arrives.
-pub fn run(opts: Options) -> Result<(), RunError> {
+/// Runs the cockpit until the user quits or a signal arrives; the signal, if one ended it (its
+/// exit status is [`Signal::exit_status`]).
+pub fn run(opts: Options) -> Result<Option<Signal>, RunError> {
     // The main loop runs on this thread (block_on) and blocking work in spawn_blocking, so one
     // worker serves the engine's streams: their tasks wake each other on one thread instead of
     // across two (under a log flood that cross-thread wake-up cost a third of the CPU).
@@ -103,12 +109,13 @@ pub fn run(opts: Options) -> Result<(), RunError> {
     result
 }
 
-async fn run_async(opts: Options) -> Result<(), RunError> {
+async fn run_async(opts: Options) -> Result<Option<Signal>, RunError> {
     let Options {
         workspace,
         config,
         mut state,
         store,
+        render,
     } = opts;
     let (tx, rx) = unbounded_channel();
     if let Ok(h) = &store {
@@ -128,11 +135,12 @@ async fn run_async(opts: Options) -> Result<(), RunError> {
     for cmd in init(&mut state) {
         workers.run(cmd);
     }
-    terminal.draw(|f| crate::ui::render(&state, f))?;
+    terminal.draw(|f| render(&state, f))?;
+    state.drawn_ms = state.now_ms;
     state.dirty = false;
-    main_loop(&mut state, &mut terminal, &mut workers, rx).await?;
+    main_loop(&mut state, &mut terminal, &mut workers, rx, render).await?;
     drop(terminal);
-    Ok(())
+    Ok(state.exit_signal)
 }
 
 async fn main_loop(
@@ -140,6 +148,7 @@ async fn main_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     workers: &mut Workers,
     mut rx: UnboundedReceiver<Msg>,
+    render: Render,
 ) -> Result<(), RunError> {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -153,6 +162,8 @@ async fn main_loop(
             },
             _ = tick.tick(), if wants_tick => Msg::Tick(now_ms()),
         };
+        // `update` reads the time from the state (how long a deploy-all or a detection took).
+        state.now_ms = now_ms();
         let mut cmds = update(state, first);
         // Coalesce: everything already queued goes into this frame.
         while let Ok(m) = rx.try_recv() {
@@ -186,7 +197,8 @@ async fn main_loop(
         }
         if state.dirty {
             state.now_ms = now_ms();
-            terminal.draw(|f| crate::ui::render(state, f))?;
+            terminal.draw(|f| render(state, f))?;
+            state.drawn_ms = state.now_ms;
             state.dirty = false;
             last_draw = Instant::now();
         }
@@ -222,11 +234,11 @@ fn spawn_signals(tx: UnboundedSender<Msg>) {
             let _ = tx.send(Msg::Error("cannot listen for SIGTERM/SIGHUP".into()));
             return;
         };
-        let name = tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = hup.recv() => "SIGHUP",
-            _ = int.recv() => "SIGINT",
+        let signal = tokio::select! {
+            _ = term.recv() => Signal::Term,
+            _ = hup.recv() => Signal::Hup,
+            _ = int.recv() => Signal::Int,
         };
-        let _ = tx.send(Msg::Signal(name));
+        let _ = tx.send(Msg::Signal(signal));
     });
 }

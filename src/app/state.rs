@@ -1,174 +1,19 @@
-//! The cockpit state: everything `ui::render` draws and `update` changes. Owned by one task.
+//! The cockpit state: everything the screen shows and `update` changes. Owned by one task. The
+//! views derived from it (table rows, the shown tree, counts, health) are in [`super::query`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use super::dialog::{ConfirmAction, InputKind, Leaving, Palette};
+use super::inflight::{Batch, InFlight};
 use super::keymap::Keymap;
 use super::logs::LogBuffer;
-use super::msg::{EventRow, Health, Op, ServiceRuntime, ServiceState};
+use super::msg::{EventRow, ServiceRuntime, Signal};
 use super::tree::TreeNode;
+use super::view::{Pane, SortColumn, Tab};
 use crate::config::Config;
+use crate::deploy::Plan;
 use crate::detect::{Service, Topology};
-
-/// The three panes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Tree,
-    Services,
-    Bottom,
-}
-
-impl Pane {
-    pub fn next(self) -> Pane {
-        match self {
-            Pane::Tree => Pane::Services,
-            Pane::Services => Pane::Bottom,
-            Pane::Bottom => Pane::Tree,
-        }
-    }
-    pub fn prev(self) -> Pane {
-        match self {
-            Pane::Tree => Pane::Bottom,
-            Pane::Services => Pane::Tree,
-            Pane::Bottom => Pane::Services,
-        }
-    }
-}
-
-/// The bottom tabs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Tab {
-    Logs,
-    Events,
-    Details,
-    Plan,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Logs, Tab::Events, Tab::Details, Tab::Plan];
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Logs => "Logs",
-            Tab::Events => "Events",
-            Tab::Details => "Details",
-            Tab::Plan => "Plan",
-        }
-    }
-    pub fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-}
-
-/// Sortable columns of the services table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SortColumn {
-    Name,
-    Type,
-    Status,
-    Health,
-    Replicas,
-    Cpu,
-    Memory,
-    Ports,
-    Uptime,
-}
-
-impl SortColumn {
-    pub const ALL: [SortColumn; 9] = [
-        SortColumn::Name,
-        SortColumn::Type,
-        SortColumn::Status,
-        SortColumn::Health,
-        SortColumn::Replicas,
-        SortColumn::Cpu,
-        SortColumn::Memory,
-        SortColumn::Ports,
-        SortColumn::Uptime,
-    ];
-    pub fn title(self) -> &'static str {
-        match self {
-            SortColumn::Name => "NAME",
-            SortColumn::Type => "TYPE",
-            SortColumn::Status => "STATUS",
-            SortColumn::Health => "HEALTH",
-            SortColumn::Replicas => "REPL",
-            SortColumn::Cpu => "CPU",
-            SortColumn::Memory => "MEM",
-            SortColumn::Ports => "PORTS",
-            SortColumn::Uptime => "UP",
-        }
-    }
-    pub fn from_name(s: &str) -> Option<SortColumn> {
-        let s = s.to_ascii_lowercase();
-        SortColumn::ALL.into_iter().find(|c| {
-            c.title().eq_ignore_ascii_case(&s)
-                || matches!(
-                    (c, s.as_str()),
-                    (SortColumn::Replicas, "replicas")
-                        | (SortColumn::Memory, "memory")
-                        | (SortColumn::Uptime, "uptime")
-                )
-        })
-    }
-    pub fn next(self) -> SortColumn {
-        let i = SortColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
-        SortColumn::ALL[(i + 1) % SortColumn::ALL.len()]
-    }
-}
-
-/// A line of text being typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputKind {
-    /// Filter of tree and table.
-    Filter,
-    /// Search in the logs.
-    Search,
-}
-
-/// The command palette.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Palette {
-    pub input: String,
-    /// Completions of the word under the cursor (the last word).
-    pub completions: Vec<String>,
-    /// Index into `completions` of the highlighted one.
-    pub selected: usize,
-}
-
-/// A destructive action waiting for a yes (gitui's ConfirmAction).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfirmAction {
-    Remove(Vec<String>),
-    StopAll(Vec<String>),
-}
-
-impl ConfirmAction {
-    pub fn question(&self) -> String {
-        match self {
-            ConfirmAction::Remove(s) => format!(
-                "Remove {}? Its containers are stopped and deleted; history is kept.",
-                list(s)
-            ),
-            ConfirmAction::StopAll(s) => {
-                format!("Stop all {} running services ({})?", s.len(), list(s))
-            }
-        }
-    }
-    pub fn title(&self) -> &'static str {
-        match self {
-            ConfirmAction::Remove(_) => "Remove",
-            ConfirmAction::StopAll(_) => "Stop all",
-        }
-    }
-}
-
-fn list(s: &[String]) -> String {
-    if s.len() <= 4 {
-        s.join(", ")
-    } else {
-        format!("{} and {} more", s[..3].join(", "), s.len() - 3)
-    }
-}
 
 /// Severity of the status line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,6 +71,35 @@ pub struct DetectJob {
     pub pending: Option<Option<BTreeSet<String>>>,
     /// Folders of the run in flight (for drift marking), `None` for a full run.
     pub in_flight: Option<BTreeSet<String>>,
+    /// When the run in flight was asked for, ms since the epoch.
+    pub started_ms: i64,
+    /// The user asked for a full detection (ctrl-r): say when it finished.
+    pub announce: bool,
+}
+
+/// The Events tab's loading: one request at a time, a reload now and then while it is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EventsJob {
+    pub loading: bool,
+    /// Something happened while a load was in flight: load again when it answers.
+    pub again: bool,
+    /// When the last request went out, ms since the epoch.
+    pub requested_ms: i64,
+}
+
+/// `path` as the header shows it: under `home` as `~/...`.
+pub fn display_path(path: &Path, home: Option<&Path>) -> String {
+    match home {
+        Some(home) if !home.as_os_str().is_empty() && path.starts_with(home) => {
+            let rest = path.strip_prefix(home).unwrap_or(path);
+            if rest.as_os_str().is_empty() {
+                "~".to_string()
+            } else {
+                format!("~/{}", rest.display())
+            }
+        }
+        _ => path.display().to_string(),
+    }
 }
 
 /// Event history as loaded: for which service, and the rows or why there are none.
@@ -242,10 +116,22 @@ pub struct State {
     pub mouse: bool,
     pub auto_deploy: bool,
 
+    /// Secret values show in Details and Plan (`--show-secrets`); masked otherwise.
+    pub show_secrets: bool,
+
     pub size: (u16, u16),
+    /// The clock, ms since the epoch: set by the main loop before each batch of messages and by
+    /// ticks, so `update` reads time without asking for it.
     pub now_ms: i64,
+    /// When the screen was last drawn (what the uptimes on it were computed from).
+    pub drawn_ms: i64,
     pub dirty: bool,
+    /// Leave now.
     pub quit: bool,
+    /// Leaving was asked for while operations run: the prompt, or waiting for them to end.
+    pub leaving: Option<Leaving>,
+    /// The signal that ended the cockpit (its exit status is 128 + the signal's number).
+    pub exit_signal: Option<Signal>,
 
     pub topology: Option<Topology>,
     pub detect_error: Option<String>,
@@ -256,14 +142,20 @@ pub struct State {
 
     pub engine: EngineConn,
     pub runtime: BTreeMap<String, ServiceRuntime>,
-    /// Operation in flight per service, with its current progress text.
-    pub progress: BTreeMap<String, (Op, String)>,
+    /// The operation in flight per service (at most one), with its current step.
+    pub progress: BTreeMap<String, InFlight>,
+    /// Operations over several services, summed up when their last member reports.
+    pub batches: Vec<Batch>,
+    /// When this cockpit last saw replicas of a service start (its health start period runs from
+    /// there), ms since the epoch.
+    pub started: HashMap<String, i64>,
     pub logs: HashMap<String, LogBuffer>,
     pub log_view: LogView,
     /// Services with a log follower running.
     pub following: HashSet<String>,
     pub events: Option<LoadedEvents>,
-    pub plans: HashMap<String, Result<String, String>>,
+    pub events_job: EventsJob,
+    pub plans: HashMap<String, Result<Box<Plan>, String>>,
 
     pub focus: Pane,
     pub tab: Tab,
@@ -289,9 +181,18 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(workspace: PathBuf, readonly: bool, config: &Config, keymap: Keymap) -> State {
-        let mono = config.ui.theme == "mono"
-            || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    /// A state from the configuration; `no_color` (`NO_COLOR` set) forces the mono theme and
+    /// `home` shortens the workspace path in the header (`~/src/harbor`). The caller reads the
+    /// environment ([`super::start`]); nothing here does.
+    pub fn new(
+        workspace: PathBuf,
+        readonly: bool,
+        config: &Config,
+        keymap: Keymap,
+        no_color: bool,
+        home: Option<&Path>,
+    ) -> State {
+        let mono = config.ui.theme == "mono" || no_color;
         let mut s = State::with_options(
             workspace,
             readonly,
@@ -300,21 +201,11 @@ impl State {
             mono,
             config.ui.mouse,
         );
-        s.workspace_display = match std::env::var_os("HOME").map(PathBuf::from) {
-            Some(home) if !home.as_os_str().is_empty() && s.workspace.starts_with(&home) => {
-                let rest = s.workspace.strip_prefix(&home).unwrap_or(&s.workspace);
-                if rest.as_os_str().is_empty() {
-                    "~".to_string()
-                } else {
-                    format!("~/{}", rest.display())
-                }
-            }
-            _ => s.workspace.display().to_string(),
-        };
+        s.workspace_display = display_path(&s.workspace, home);
         s
     }
 
-    /// A state without reading the environment (tests).
+    /// A state with its settings given one by one (tests).
     pub fn with_options(
         workspace: PathBuf,
         readonly: bool,
@@ -336,10 +227,14 @@ impl State {
             mono,
             mouse,
             auto_deploy: false,
+            show_secrets: false,
             size: (80, 24),
             now_ms: 0,
+            drawn_ms: 0,
             dirty: true,
             quit: false,
+            leaving: None,
+            exit_signal: None,
             topology: None,
             detect_error: None,
             folders: Vec::new(),
@@ -354,10 +249,13 @@ impl State {
             engine: EngineConn::Connecting,
             runtime: BTreeMap::new(),
             progress: BTreeMap::new(),
+            batches: Vec::new(),
+            started: HashMap::new(),
             logs: HashMap::new(),
             log_view: LogView::default(),
             following: HashSet::new(),
             events: None,
+            events_job: EventsJob::default(),
             plans: HashMap::new(),
             focus: Pane::Tree,
             tab: Tab::Logs,
@@ -396,122 +294,16 @@ impl State {
         self.runtime.get(name).cloned().unwrap_or_default()
     }
 
-    /// Status including operations in flight.
-    pub fn status_of(&self, name: &str) -> ServiceState {
-        match self.progress.get(name) {
-            Some((Op::Deploy | Op::Rebuild, _)) => ServiceState::Deploying,
-            _ => self.runtime.get(name).map(|r| r.status).unwrap_or_default(),
-        }
-    }
-
     pub fn engine_connected(&self) -> bool {
         matches!(self.engine, EngineConn::Connected { .. })
     }
 
-    /// (running, total deployable) services.
-    pub fn counts(&self) -> (usize, usize) {
-        let total = self.services().iter().filter(|s| s.deployable).count();
-        let running = self
-            .services()
-            .iter()
-            .filter(|s| self.status_of(&s.name) == ServiceState::Running)
-            .count();
-        (running, total)
-    }
-
-    /// Share of running services that are healthy, in percent; `None` when nothing runs.
-    pub fn health_score(&self) -> Option<u32> {
-        let running: Vec<&ServiceRuntime> = self
-            .services()
-            .iter()
-            .filter_map(|s| self.runtime.get(&s.name))
-            .filter(|r| r.status == ServiceState::Running)
-            .collect();
-        if running.is_empty() {
-            return None;
-        }
-        let healthy = running
-            .iter()
-            .filter(|r| r.health == Health::Healthy)
-            .count();
-        Some(((healthy * 100 + running.len() / 2) / running.len()) as u32)
-    }
-
-    /// Whether `s` passes the current filter.
-    pub fn matches_filter(&self, s: &Service) -> bool {
-        if self.filter.is_empty() {
-            return true;
-        }
-        let f = self.filter.to_lowercase();
-        s.name.to_lowercase().contains(&f)
-            || s.path.to_lowercase().contains(&f)
-            || s.kind.as_str().contains(&f)
-    }
-
-    /// The services table rows, filtered and sorted.
-    pub fn table_rows(&self) -> Vec<&Service> {
-        let mut rows: Vec<&Service> = self
-            .services()
-            .iter()
-            .filter(|s| self.matches_filter(s))
-            .collect();
-        let key = |s: &Service| -> (i64, String) {
-            let rt = self.runtime.get(&s.name);
-            match self.sort {
-                SortColumn::Name => (0, s.name.clone()),
-                SortColumn::Type => (0, s.kind.as_str().to_string()),
-                SortColumn::Status => (self.status_of(&s.name) as i64, String::new()),
-                SortColumn::Health => (rt.map(|r| r.health as i64).unwrap_or(9), String::new()),
-                SortColumn::Replicas => (rt.map(|r| r.running as i64).unwrap_or(-1), String::new()),
-                SortColumn::Cpu => (
-                    rt.and_then(|r| r.cpu_percent)
-                        .map(|c| (c * 100.0) as i64)
-                        .unwrap_or(-1),
-                    String::new(),
-                ),
-                SortColumn::Memory => (
-                    rt.and_then(|r| r.memory_bytes)
-                        .map(|m| m as i64)
-                        .unwrap_or(-1),
-                    String::new(),
-                ),
-                SortColumn::Ports => (s.port.map(i64::from).unwrap_or(-1), String::new()),
-                SortColumn::Uptime => (
-                    rt.and_then(|r| r.started_at_ms)
-                        .map(|t| self.now_ms - t)
-                        .unwrap_or(-1),
-                    String::new(),
-                ),
-            }
-        };
-        rows.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name)));
-        if self.sort_desc {
-            rows.reverse();
-        }
-        rows
-    }
-
-    /// The tree as shown: pruned to the filter when one is set.
-    pub fn shown_tree(&self) -> Option<std::borrow::Cow<'_, TreeNode>> {
-        if self.filter.is_empty() {
-            return Some(std::borrow::Cow::Borrowed(&self.tree));
-        }
-        self.tree
-            .pruned(&|n: &TreeNode| {
-                n.service
-                    .as_deref()
-                    .and_then(|name| self.service(name))
-                    .is_some_and(|s| self.matches_filter(s))
-            })
-            .map(std::borrow::Cow::Owned)
-    }
-
-    /// Services an action applies to: the marked ones, else the selected one.
-    pub fn targets(&self) -> Vec<String> {
-        if !self.marks.is_empty() {
-            return self.marks.iter().cloned().collect();
-        }
-        self.selected.iter().cloned().collect()
+    /// Adds kyozo's own line (`deploy requested`, `restart failed: ...`) to a service's logs, at
+    /// the state's time.
+    pub fn note(&mut self, service: &str, text: impl Into<String>) {
+        let at = self.now_ms;
+        self.log_buffer(service)
+            .push(super::logs::LogLine::new(Some(at), "kyozo", text));
     }
 
     /// The log buffer of a service, created on first use.
@@ -522,13 +314,14 @@ impl State {
             .or_insert_with(|| LogBuffer::new(cap))
     }
 
-    /// Whether anything shown changes with the clock (uptime, progress).
+    /// Whether anything shown changes with the clock (uptime, progress, the Events tab's reload).
     pub fn wants_tick(&self) -> bool {
         !self.progress.is_empty()
+            || self.events_shown()
             || self
                 .runtime
                 .values()
-                .any(|r| r.status == ServiceState::Running)
+                .any(|r| r.status == super::msg::ServiceState::Running)
     }
 
     pub fn info(&mut self, text: impl Into<String>) {

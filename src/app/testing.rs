@@ -97,6 +97,7 @@ pub fn state() -> State {
     s.workspace_display = "~/src/harbor".into();
     s.size = (120, 40);
     s.now_ms = 1_700_000_000_000;
+    s.drawn_ms = s.now_ms;
     let _ = init(&mut s);
     let _ = update(
         &mut s,

@@ -9,24 +9,31 @@ use color_eyre::eyre::{WrapErr, eyre};
 
 use super::StoreArgs;
 use crate::app::run::{Options, run as run_cockpit};
+use crate::app::start::{Flags, state_from_config};
 use crate::app::workers::StoreHandle;
-use crate::app::{Keymap, State};
 use crate::config::Config;
 use crate::store::Store;
 
-/// Opens the cockpit on the workspace at `path`.
-pub fn run(path: &Path, readonly: bool, store: &StoreArgs) -> color_eyre::Result<ExitCode> {
+/// Opens the cockpit on the workspace at `path`. The exit status is 0 when the user quits and
+/// 128 + the signal's number after SIGTERM, SIGHUP or SIGINT, as shells expect.
+pub fn run(
+    path: &Path,
+    readonly: bool,
+    show_secrets: bool,
+    store: &StoreArgs,
+) -> color_eyre::Result<ExitCode> {
+    let flags = Flags {
+        readonly,
+        show_secrets,
+    };
     let config = Config::load_default().wrap_err("cannot start the cockpit")?;
-    let (keymap, warnings) =
-        Keymap::from_config(&config.keys).wrap_err("cannot start the cockpit")?;
-    if !matches!(config.ui.theme.as_str(), "default" | "mono") {
-        return Err(eyre!(
-            "cannot start the cockpit: [ui] theme = \"{}\" is not a theme (default or mono)",
-            config.ui.theme
-        ));
-    }
     let root =
         crate::detect::canonical_root(path).map_err(|e| eyre!("cannot open workspace: {e}"))?;
+    let (state, warnings) =
+        state_from_config(root.clone(), flags, &config).wrap_err("cannot start the cockpit")?;
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(eyre!(
             "the cockpit needs a terminal (stdin and stdout are not both a tty); for scripts use \
@@ -34,21 +41,21 @@ pub fn run(path: &Path, readonly: bool, store: &StoreArgs) -> color_eyre::Result
         ));
     }
     let store = open_store(store, &root);
-    let mut state = State::new(root.clone(), readonly, &config, keymap);
-    if !warnings.is_empty() {
-        state.warn(warnings.join("; "));
-    }
     if let Err(e) = &store {
         tracing::warn!("history store unavailable: {e}");
     }
-    run_cockpit(Options {
+    let signal = run_cockpit(Options {
         workspace: root,
         config,
         state,
         store,
+        render: crate::ui::render,
     })
     .wrap_err("the cockpit failed")?;
-    Ok(ExitCode::SUCCESS)
+    Ok(match signal {
+        Some(s) => ExitCode::from(s.exit_status()),
+        None => ExitCode::SUCCESS,
+    })
 }
 
 /// The store and this workspace in it; the cockpit works without it (history then says why).

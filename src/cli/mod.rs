@@ -159,7 +159,7 @@ pub enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
-        None => cockpit::run(&cli.path, cli.readonly, &cli.store),
+        None => cockpit::run(&cli.path, cli.readonly, cli.show_secrets, &cli.store),
         Some(Command::Detect { path, json }) => detect::run(&path, json),
         Some(cmd) => deploy::run(cmd, &cli.store),
     }

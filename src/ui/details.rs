@@ -1,4 +1,5 @@
-//! The Details tab: detection evidence and configuration of the selected service.
+//! The Details tab: detection evidence and configuration of the selected service. Secret values
+//! (env, URLs in evidence) are masked unless `--show-secrets`.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,6 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::Theme;
 use crate::app::State;
 use crate::detect::EdgeKind;
+use crate::secrets::{mask_line, mask_value};
 
 fn kv(theme: &Theme, k: &str, v: impl Into<String>) -> Line<'static> {
     Line::from(vec![
@@ -28,6 +30,14 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         ))];
     };
     let none = || "-".to_string();
+    // secret values are masked unless --show-secrets
+    let shown = |k: &str, v: &str| {
+        if state.show_secrets {
+            v.to_string()
+        } else {
+            mask_value(k, v)
+        }
+    };
     let mut out = vec![
         kv(theme, "service", format!("{} ({})", s.name, s.path)),
         kv(
@@ -106,7 +116,7 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     if !s.env.is_empty() {
         out.push(Line::from(Span::styled("env", theme.title())));
         for (k, v) in &s.env {
-            out.push(Line::from(format!("  {k}={v}")));
+            out.push(Line::from(format!("  {k}={}", shown(k, v))));
         }
     }
     if !s.dependencies.is_empty() || !s.depends_on.is_empty() {
@@ -121,9 +131,14 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
                 EdgeKind::Hard => "hard",
                 EdgeKind::Soft => "soft",
             };
+            let evidence = if state.show_secrets {
+                d.evidence.clone()
+            } else {
+                mask_line(&d.evidence)
+            };
             out.push(Line::from(vec![
                 Span::raw(format!("  {} ", d.name)),
-                Span::styled(format!("({kind}) {}", d.evidence), theme.dim()),
+                Span::styled(format!("({kind}) {evidence}"), theme.dim()),
             ]));
         }
     }

@@ -1,4 +1,5 @@
-//! The Events tab: the deployment history of the selected service, newest first.
+//! The Events tab: the deployment history of the selected service, newest first; with no service
+//! selected (the tree cursor on a folder), the workspace's, with a SERVICE column.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -7,13 +8,10 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::Theme;
 use crate::app::State;
-use crate::app::update::fmt_time;
+use crate::app::fmt::clock;
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(svc) = state.selected.as_deref() else {
-        frame.render_widget(Paragraph::new("Select a service.").style(theme.dim()), area);
-        return;
-    };
+    let svc = state.selected.as_deref();
     let events = match &state.events {
         None => {
             frame.render_widget(Paragraph::new("loading history…").style(theme.dim()), area);
@@ -29,15 +27,21 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Some((_, Ok(ev))) => ev,
     };
     if events.is_empty() {
-        frame.render_widget(
-            Paragraph::new(format!("No deployment events for {svc} yet.")).style(theme.dim()),
-            area,
-        );
+        let text = match svc {
+            Some(s) => format!("No deployment events for {s} yet."),
+            None => "No deployment events in this workspace yet.".to_string(),
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.dim()), area);
         return;
     }
     // Narrow panes drop the BY column.
     let wide = area.width >= 70;
-    let mut titles = vec!["TIME", "EVENT", "TOOK"];
+    let all = svc.is_none();
+    let mut titles = vec!["TIME"];
+    if all {
+        titles.push("SERVICE");
+    }
+    titles.extend(["EVENT", "TOOK"]);
     if wide {
         titles.push("BY");
     }
@@ -52,15 +56,16 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             } else {
                 Default::default()
             };
-            let mut cells = vec![
-                Cell::from(fmt_time(Some(e.at_ms))),
-                Cell::from(Span::styled(e.kind.clone(), kind_style)),
-                Cell::from(
-                    e.duration_ms
-                        .map(|d| format!("{:.1}s", d as f64 / 1000.0))
-                        .unwrap_or_else(|| "-".into()),
-                ),
-            ];
+            let mut cells = vec![Cell::from(clock(Some(e.at_ms)))];
+            if all {
+                cells.push(Cell::from(e.service.clone()));
+            }
+            cells.push(Cell::from(Span::styled(e.kind.clone(), kind_style)));
+            cells.push(Cell::from(
+                e.duration_ms
+                    .map(|d| format!("{:.1}s", d as f64 / 1000.0))
+                    .unwrap_or_else(|| "-".into()),
+            ));
             if wide {
                 cells.push(Cell::from(e.triggered_by.clone()));
             }
@@ -71,11 +76,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Row::new(cells)
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(8),
-        Constraint::Length(20),
-        Constraint::Length(6),
-    ];
+    let mut widths = vec![Constraint::Length(8)];
+    if all {
+        widths.push(Constraint::Length(12));
+    }
+    widths.extend([Constraint::Length(20), Constraint::Length(6)]);
     if wide {
         widths.push(Constraint::Length(16));
     }

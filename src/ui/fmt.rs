@@ -1,9 +1,9 @@
-//! Short human formats for narrow columns.
+//! What the narrow columns show that needs the state or the detection (ports, uptime) and the cut
+//! of long text. Figures and times are formatted by `app::fmt`, the one place for them.
 
+use crate::app::fmt::duration_s;
 use crate::app::{PortMap, ServiceRuntime, ServiceState, State};
 use crate::detect::Service;
-
-pub use crate::app::fmt::{cpu, duration_s, mem};
 
 /// Host ports when published (`4000`, `8080,8081`), else the detected container port.
 pub fn ports(rt: &ServiceRuntime, svc: &Service) -> String {

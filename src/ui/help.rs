@@ -16,20 +16,31 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
+/// One line per action of the table, in its order: its keys (or, without one, its palette
+/// command) and its description.
 pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
-    for a in Action::ALL {
+    for a in Action::all() {
         if state.readonly && a.mutating() {
             continue;
         }
+        let keys = state.keymap.labels(a);
+        let keys = match a.spec().command {
+            Some(c) if keys.is_empty() => format!(":{}", c.name),
+            _ => keys,
+        };
         out.push(Line::from(vec![
-            Span::styled(format!(" {:<16}", state.keymap.labels(a)), theme.key()),
+            Span::styled(format!(" {keys:<16}"), theme.key()),
             Span::raw(a.describe().to_string()),
         ]));
     }
     out.push(Line::from(""));
     out.push(Line::from(Span::styled(
         " Keys are remappable in [keys] of the config file (action = \"key\").",
+        theme.dim(),
+    )));
+    out.push(Line::from(Span::styled(
+        " Every action also runs from the palette by its name (:zoom).",
         theme.dim(),
     )));
     out

@@ -1,5 +1,6 @@
-//! The bottom line: the status message when there is one, the text being typed, or key hints built
-//! from the active keymap.
+//! The bottom line: the text being typed, the wait for operations before leaving, the status
+//! message when there is one, or the key hints, which come from the action table
+//! (`app::action`) with the active keymap's keys.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,7 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Theme;
-use crate::app::{Action, InputKind, Level, Pane, State, Tab};
+use crate::app::action::HintWhen;
+use crate::app::{Action, InputKind, Leaving, Level, Pane, State, Tab};
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let line = if let Some(kind) = state.input {
@@ -20,6 +22,33 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Span::raw(text.clone()),
             Span::styled("▏", theme.key()),
             Span::styled("   enter keep · esc clear", theme.dim()),
+        ])
+    } else if let Some(mode @ (Leaving::Waiting | Leaving::Cancelling)) = state.leaving {
+        let n = state.progress.len();
+        let what = if mode == Leaving::Cancelling {
+            "cancelled operation"
+        } else {
+            "operation"
+        };
+        let names: Vec<String> = state
+            .progress
+            .iter()
+            .map(|(s, p)| format!("{} {s}", p.job.name()))
+            .collect();
+        Line::from(vec![
+            Span::styled(
+                format!(" leaving after {n} {what}{}", plural(n)),
+                theme.warn(),
+            ),
+            Span::styled(
+                format!(
+                    " · {} now · {} stay · ",
+                    state.keymap.label(Action::Quit),
+                    state.keymap.label(Action::Back)
+                ),
+                theme.dim(),
+            ),
+            Span::raw(names.join(", ")),
         ])
     } else if let Some((level, text)) = &state.status {
         let style = match level {
@@ -34,51 +63,53 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
     let km = &state.keymap;
-    let mut items: Vec<(String, &str)> = Vec::new();
-    if !state.readonly {
-        items.push((km.label(Action::Deploy), "deploy"));
-        items.push((km.label(Action::ToggleStart), "start/stop"));
-        items.push((km.label(Action::Restart), "restart"));
-        items.push((
-            format!(
-                "{}/{}",
-                km.label(Action::ScaleUp),
-                km.label(Action::ScaleDown)
-            ),
-            "scale",
-        ));
-    }
-    if state.focus == Pane::Bottom && state.tab == Tab::Logs {
-        items.push((km.label(Action::Filter), "search"));
-        items.push((
-            format!(
-                "{}/{}",
-                km.label(Action::SearchNext),
-                km.label(Action::SearchPrev)
-            ),
-            "next/prev",
-        ));
-        items.push((km.label(Action::Follow), "follow"));
-    } else {
-        items.push((km.label(Action::Filter), "filter"));
-    }
-    if !state.readonly {
-        items.push((km.label(Action::Remove), "remove"));
-        items.push((km.label(Action::DeployAll), "deploy all"));
-    }
-    items.push((km.label(Action::Palette), "cmd"));
+    let in_logs = state.focus == Pane::Bottom && state.tab == Tab::Logs;
+    let busy = !state.progress.is_empty();
+    let mut items: Vec<(u8, String, &str)> = Vec::new();
     // Help and quit are always shown, at the end.
-    let tail = [
-        (km.label(Action::Help), "help"),
-        (km.label(Action::Quit), "quit"),
-    ];
+    let mut tail: Vec<(u8, String, &str)> = Vec::new();
+    for a in Action::all() {
+        let Some(h) = a.spec().hint else {
+            continue;
+        };
+        if state.readonly && a.mutating() {
+            continue;
+        }
+        let shown = match h.when {
+            HintWhen::Always | HintWhen::Pinned => true,
+            HintWhen::InLogs => in_logs,
+            HintWhen::Busy => busy,
+        };
+        if !shown {
+            continue;
+        }
+        let key = match h.pair {
+            Some(b) => format!("{}/{}", km.label(a), km.label(b)),
+            None => km.label(a),
+        };
+        let label = match h.in_logs {
+            Some(l) if in_logs => l,
+            _ => h.label,
+        };
+        if h.when == HintWhen::Pinned {
+            tail.push((h.rank, key, label));
+        } else {
+            items.push((h.rank, key, label));
+        }
+    }
+    items.sort_by_key(|i| i.0);
+    tail.sort_by_key(|i| i.0);
     let w_of = |k: &str, what: &str| k.chars().count() + what.len() + 3;
-    let tail_w: usize = tail.iter().map(|(k, w)| w_of(k, w)).sum();
+    let tail_w: usize = tail.iter().map(|(_, k, w)| w_of(k, w)).sum();
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1 + tail_w;
-    for (k, what) in items {
+    for (_, k, what) in items {
         let w = w_of(&k, what);
         if used + w > width {
             break;
@@ -87,7 +118,7 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
         spans.push(Span::styled(k, theme.key()));
         spans.push(Span::styled(format!(" {what}  "), theme.dim()));
     }
-    for (k, what) in tail {
+    for (_, k, what) in tail {
         spans.push(Span::styled(k, theme.key()));
         spans.push(Span::styled(format!(" {what}  "), theme.dim()));
     }

@@ -6,15 +6,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Theme;
-use crate::app::update::fmt_time;
+use crate::app::fmt::clock;
 use crate::app::{Action, LogLine, State};
 
 fn empty(state: &State, svc: &str) -> String {
     if !state.engine_connected() {
         return "The engine is not connected: logs appear once kyozo reaches it.".into();
     }
-    if let Some((_, label)) = state.progress.get(svc) {
-        return format!("{svc}: {label} Build output and logs appear here.");
+    if let Some(p) = state.progress.get(svc) {
+        return format!("{svc}: {} Build output and logs appear here.", p.step);
     }
     match state.service(svc) {
         Some(s) if !s.deployable => format!("{svc} is not deployed by kyozo."),
@@ -28,7 +28,7 @@ fn empty(state: &State, svc: &str) -> String {
 
 fn line_text(state: &State, l: &LogLine) -> String {
     if state.log_view.timestamps {
-        format!("{} {} | {}", fmt_time(l.at_ms), l.source, l.text)
+        format!("{} {} | {}", clock(l.at_ms), l.source, l.text)
     } else {
         format!("{} | {}", l.source, l.text)
     }

@@ -1,9 +1,11 @@
-//! Rendering: a pure function of [`State`]. One file per pane; no I/O in here.
+//! Rendering: a pure function of [`State`]. One file per pane; no I/O in here. The geometry (which
+//! pane goes where) is `app::layout`'s, shared with the mouse handling.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 
-use crate::app::{Pane, State, Tab};
+use crate::app::layout::{layout_in, tab_titles, tab_titles_width};
+use crate::app::{Leaving, Pane, State, Tab};
 
 pub mod confirm;
 pub mod details;
@@ -15,6 +17,7 @@ pub mod hints;
 pub mod logs;
 pub mod palette;
 pub mod plan;
+pub mod quit;
 pub mod services;
 pub mod theme;
 pub mod tree;
@@ -23,83 +26,6 @@ pub mod tree;
 mod tests;
 
 pub use theme::Theme;
-
-/// Where each part of the screen goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Areas {
-    pub header: Rect,
-    pub tree: Rect,
-    pub services: Rect,
-    pub bottom: Rect,
-    pub hints: Rect,
-}
-
-/// The layout for the state's terminal size (used by `update` to map mouse clicks).
-pub fn layout(state: &State) -> Areas {
-    layout_in(Rect::new(0, 0, state.size.0, state.size.1), state)
-}
-
-/// The layout of `area`: header, tree | (services / tabs), hint line. A zoomed pane takes the body.
-pub fn layout_in(area: Rect, state: &State) -> Areas {
-    let [header, body, hints] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let mut a = Areas {
-        header,
-        hints,
-        ..Areas::default()
-    };
-    if state.zoom {
-        match state.focus {
-            Pane::Tree => a.tree = body,
-            Pane::Services => a.services = body,
-            Pane::Bottom => a.bottom = body,
-        }
-        return a;
-    }
-    let tree_w = if area.width < 100 {
-        (area.width / 3).clamp(18, 28)
-    } else {
-        (area.width * 28 / 100).clamp(28, 44)
-    };
-    let [tree, right] =
-        Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(10)]).areas(body);
-    let rows = state.table_rows().len() as u16;
-    let max_table = (body.height * 45 / 100).max(5);
-    let table_h = (rows + 3).clamp(5, max_table);
-    let [services, bottom] =
-        Layout::vertical([Constraint::Length(table_h), Constraint::Min(3)]).areas(right);
-    a.tree = tree;
-    a.services = services;
-    a.bottom = bottom;
-    a
-}
-
-/// First visible row of a list of `height` rows so that row `selected` is visible (the rule the tree
-/// and table widgets follow when they start from the top).
-pub fn list_offset(selected: usize, height: usize) -> usize {
-    if height == 0 {
-        0
-    } else {
-        (selected + 1).saturating_sub(height)
-    }
-}
-
-/// The tab whose title is at column `x` of the bottom pane's top border.
-pub fn tab_at(bottom: Rect, x: u16) -> Option<Tab> {
-    let mut cur = bottom.x + 1;
-    for t in Tab::ALL {
-        let w = t.title().len() as u16 + 2;
-        if x >= cur && x < cur + w {
-            return Some(t);
-        }
-        cur += w + 1;
-    }
-    None
-}
 
 /// Draws the whole cockpit.
 pub fn render(state: &State, frame: &mut Frame) {
@@ -131,6 +57,9 @@ pub fn render(state: &State, frame: &mut Frame) {
     if state.confirm.is_some() {
         confirm::render(state, &theme, frame);
     }
+    if state.leaving == Some(Leaving::Asking) {
+        quit::render(state, &theme, frame);
+    }
 }
 
 /// The bordered block of the bottom pane with the tab titles in its top border; returns the inside.
@@ -139,11 +68,11 @@ fn tabs_block(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Re
     use ratatui::widgets::Block;
     let focused = state.focus == Pane::Bottom;
     let mut spans = Vec::new();
-    for (i, t) in Tab::ALL.iter().enumerate() {
+    for (i, (t, _, _)) in tab_titles(area).into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled("│", theme.border(focused)));
         }
-        let style = if *t == state.tab {
+        let style = if t == state.tab {
             theme
                 .title()
                 .add_modifier(ratatui::style::Modifier::REVERSED)
@@ -155,8 +84,7 @@ fn tabs_block(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Re
     let mut block = Block::bordered()
         .border_style(theme.border(focused))
         .title(Line::from(spans));
-    let tabs_w: usize = Tab::ALL.iter().map(|t| t.title().len() + 3).sum::<usize>() + 2;
-    let room = (area.width as usize).saturating_sub(tabs_w + 2);
+    let room = (area.width as usize).saturating_sub(tab_titles_width() + 2);
     if let Some(right) = tab_info(state, room) {
         block = block.title(Line::from(Span::styled(right, theme.dim())).right_aligned());
     }

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::Theme;
 use crate::app::State;
-use crate::app::palette::spec;
+use crate::app::palette::describe;
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     let Some(p) = &state.palette else {
@@ -39,7 +39,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         let help = if p.input.contains(' ') {
             String::new()
         } else {
-            spec(c).map(|s| s.help.to_string()).unwrap_or_default()
+            describe(c).unwrap_or_default().to_string()
         };
         lines.push(Line::from(vec![
             Span::styled(format!(" {c:<12}"), style),

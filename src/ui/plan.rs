@@ -1,5 +1,6 @@
-//! The Plan tab: how the selected service is built and run. The engine's plan (with the generated
-//! Dockerfile) when it has one; before that, the run configuration detection derived.
+//! The Plan tab: how the selected service is built and run. The deploy plan (with the generated
+//! Dockerfile) when the engine worker made one, rendered here and only here; before that, the run
+//! configuration detection derived. Secret values are masked unless `--show-secrets`.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,6 +9,69 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::Theme;
 use crate::app::State;
+use crate::deploy::Plan;
+use crate::deploy::plan::DockerfileSource;
+use crate::secrets::{mask_line, mask_value};
+
+/// The text of a deploy plan, secrets masked unless `show_secrets`.
+pub fn plan_lines(p: &Plan, show_secrets: bool) -> Vec<String> {
+    let env = |k: &str, v: &str| {
+        if show_secrets {
+            v.to_string()
+        } else {
+            mask_value(k, v)
+        }
+    };
+    let mut out = Vec::new();
+    out.push(format!("service     {} ({})", p.service, p.kind));
+    out.push(format!("folder      {}", p.path));
+    if let Some(c) = &p.compose {
+        out.push(format!(
+            "compose     {} (project {})",
+            c.file.display(),
+            c.project
+        ));
+    } else {
+        out.push(format!("image       {}:<content hash>", p.image_repo));
+    }
+    if !p.ports.is_empty() {
+        let ports: Vec<String> = p.ports.iter().map(u16::to_string).collect();
+        out.push(format!("ports       {}", ports.join(", ")));
+    }
+    out.push(format!("limits      memory {} · cpu {}", p.memory, p.cpu));
+    out.push(format!(
+        "health      GET {} every {}s (timeout {}s, {} retries)",
+        p.health.path, p.health.interval_s, p.health.timeout_s, p.health.retries
+    ));
+    for (k, v) in &p.env {
+        out.push(format!("env         {k}={}", env(k, v)));
+    }
+    if !p.depends_on.is_empty() {
+        out.push(format!("after       {}", p.depends_on.join(", ")));
+    }
+    let dockerfile = |out: &mut Vec<String>, text: &str| {
+        out.push(String::new());
+        out.extend(text.lines().map(|l| {
+            if show_secrets {
+                l.to_string()
+            } else {
+                mask_line(l)
+            }
+        }));
+    };
+    match (&p.dockerfile_source, &p.dockerfile) {
+        (Some(DockerfileSource::Folder { name }), Some(text)) => {
+            out.push(format!("dockerfile  {name} (from the folder)"));
+            dockerfile(&mut out, text);
+        }
+        (Some(DockerfileSource::Generated), Some(text)) => {
+            out.push("dockerfile  generated (in the build context only, never written)".into());
+            dockerfile(&mut out, text);
+        }
+        _ => {}
+    }
+    out
+}
 
 /// The run configuration detection alone gives.
 pub fn detected_plan(state: &State, name: &str) -> Vec<String> {
@@ -43,6 +107,11 @@ pub fn detected_plan(state: &State, name: &str) -> Vec<String> {
         None => out.push("ports      none detected".to_string()),
     }
     for (k, v) in &s.env {
+        let v = if state.show_secrets {
+            v.clone()
+        } else {
+            mask_value(k, v)
+        };
         out.push(format!("env        {k}={v}"));
     }
     out.push(format!(
@@ -75,7 +144,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     };
     let lines: Vec<Line> = match state.plans.get(name) {
-        Some(Ok(text)) => text.lines().map(|l| Line::from(l.to_string())).collect(),
+        Some(Ok(plan)) => plan_lines(plan, state.show_secrets)
+            .into_iter()
+            .map(Line::from)
+            .collect(),
         Some(Err(e)) => {
             let mut v = vec![Line::from(Span::styled(
                 format!("no plan: {e}"),

@@ -8,18 +8,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::{Theme, fmt};
+use crate::app::fmt::{cpu, mem};
+use crate::app::layout::list_offset;
 use crate::app::{Pane, SortColumn, State};
 
 /// The columns shown at a given inner width.
 pub fn columns(width: u16) -> Vec<SortColumn> {
-    let all = SortColumn::ALL.to_vec();
-    if width >= 70 {
-        all
-    } else {
-        all.into_iter()
-            .filter(|c| !matches!(c, SortColumn::Type | SortColumn::Uptime))
-            .collect()
-    }
+    SortColumn::all()
+        .filter(|c| width >= 70 || !matches!(c, SortColumn::Type | SortColumn::Uptime))
+        .collect()
 }
 
 /// Width of the name column: the longest name (with its mark and drift sign), at least the title,
@@ -107,7 +104,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 SortColumn::Type => Cell::from(Span::styled(svc.kind.short(), theme.dim())),
                 SortColumn::Status => {
                     let text = match state.progress.get(&svc.name) {
-                        Some((_, p)) => p.clone(),
+                        Some(p) => p.step.clone(),
                         None if !svc.deployable => match &svc.stack {
                             Some(st) => format!("in {st}"),
                             None => "-".to_string(),
@@ -122,7 +119,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     Cell::from(Span::styled(text, style))
                 }
                 SortColumn::Health => {
-                    Cell::from(Span::styled(rt.health.label(), theme.health(rt.health)))
+                    let h = state.health_view(&svc.name);
+                    Cell::from(Span::styled(h.label(), theme.health(h)))
                 }
                 SortColumn::Replicas => {
                     if !state.runtime.contains_key(&svc.name) {
@@ -132,10 +130,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     }
                 }
                 SortColumn::Cpu => {
-                    Cell::from(rt.cpu_percent.map(fmt::cpu).unwrap_or_else(|| "-".into()))
+                    Cell::from(rt.cpu_percent.map(cpu).unwrap_or_else(|| "-".into()))
                 }
                 SortColumn::Memory => {
-                    Cell::from(rt.memory_bytes.map(fmt::mem).unwrap_or_else(|| "-".into()))
+                    Cell::from(rt.memory_bytes.map(mem).unwrap_or_else(|| "-".into()))
                 }
                 SortColumn::Ports => {
                     let published = rt.ports.iter().any(|p| p.host.is_some());
@@ -157,7 +155,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .and_then(|s| rows.iter().position(|r| &r.name == s));
     let inner_h = area.height.saturating_sub(3) as usize;
     let mut ts = TableState::default()
-        .with_offset(super::list_offset(selected.unwrap_or(0), inner_h))
+        .with_offset(list_offset(selected.unwrap_or(0), inner_h))
         .with_selected(selected);
     let name_w = name_width(rows.iter().map(|r| r.name.as_str()));
     let table = Table::new(body, cols.iter().map(|c| width_of(*c, narrow, name_w)))

@@ -5,8 +5,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
+use crate::app::dialog::{ConfirmAction, InputKind, Palette};
+use crate::app::layout::layout;
 use crate::app::msg::{EngineMsg, EventRow, Msg};
-use crate::app::state::{ConfirmAction, InputKind, Palette};
 use crate::app::testing::{live_state, state};
 use crate::app::{LogLine, Pane, State, Tab, update};
 
@@ -87,7 +88,11 @@ fn tree_focused_with_progress_and_drift() {
     s.runtime.get_mut("worker").unwrap().drifted = true;
     s.progress.insert(
         "auth".into(),
-        (crate::app::Op::Deploy, "building… step 3/7".into()),
+        crate::app::inflight::InFlight::new(
+            crate::app::inflight::Job::Op(crate::app::Op::Deploy),
+            "building… step 3/7",
+            0,
+        ),
     );
     s.marks.insert("api".into());
     s.marks.insert("worker".into());
@@ -154,15 +159,72 @@ fn plan_tab_from_detection() {
     snap("plan_detected", s);
 }
 
+/// A real deploy plan of `api` (the testing topology's, with two secrets in its env) made from a
+/// folder with a package.json: the generated Dockerfile carries the env too.
+fn real_plan() -> (tempfile::TempDir, crate::deploy::Plan) {
+    let dir = tempfile::tempdir().unwrap();
+    let api = dir.path().join("services/api");
+    std::fs::create_dir_all(&api).unwrap();
+    std::fs::write(
+        api.join("package.json"),
+        r#"{"name":"api","scripts":{"start":"node server.js"}}"#,
+    )
+    .unwrap();
+    let mut svc = crate::app::testing::topology().services[0].clone();
+    assert_eq!(svc.name, "api");
+    svc.env.insert("API_TOKEN".into(), "s3cr3t-token".into());
+    svc.env.insert(
+        "DATABASE_URL".into(),
+        "postgres://app:hunter2@postgres/app".into(),
+    );
+    let plan = crate::deploy::plan(
+        dir.path(),
+        "harbor",
+        &svc,
+        &crate::config::Config::default(),
+    )
+    .unwrap();
+    (dir, plan)
+}
+
 #[test]
-fn plan_tab_from_engine() {
+fn plan_tab_renders_the_real_plan_with_secrets_masked() {
+    let (_dir, plan) = real_plan();
     let mut s = live_state();
     s.tab = Tab::Plan;
-    s.plans.insert(
-        "api".into(),
-        Ok("FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nENV NODE_ENV=production PORT=4000\nEXPOSE 4000\nCMD [\"npm\", \"start\"]".into()),
+    let _ = update(
+        &mut s,
+        Msg::Plan {
+            service: "api".into(),
+            result: Ok(Box::new(plan.clone())),
+        },
     );
     snap("plan_engine", s);
+
+    let text = super::plan::plan_lines(&plan, false).join("\n");
+    assert!(
+        text.contains("image       kyozo/harbor-api:<content hash>"),
+        "{text}"
+    );
+    assert!(text.contains("dockerfile  generated"), "{text}");
+    assert!(
+        text.contains("FROM "),
+        "the generated Dockerfile is shown:\n{text}"
+    );
+    assert!(text.contains("env         API_TOKEN=••••"), "{text}");
+    assert!(
+        text.contains("DATABASE_URL=postgres://app:••••@postgres/app"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("s3cr3t-token") && !text.contains("hunter2"),
+        "a secret shows:\n{text}"
+    );
+    let shown = super::plan::plan_lines(&plan, true).join("\n");
+    assert!(
+        shown.contains("API_TOKEN=s3cr3t-token") && shown.contains("app:hunter2@"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -206,6 +268,101 @@ fn confirm_dialog() {
     let mut s = live_state();
     s.confirm = Some(ConfirmAction::StopAll(vec!["api".into(), "db".into()]));
     snap("confirm_stop_all", s);
+}
+
+/// api restarting and worker starting, from the keys.
+fn two_operations() -> State {
+    let mut s = live_state();
+    let key = |c| {
+        Msg::Key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ))
+    };
+    let mut cmds = Vec::new();
+    crate::app::update::select_service(&mut s, Some("api".into()), &mut cmds);
+    let _ = update(&mut s, key('r'));
+    crate::app::update::select_service(&mut s, Some("worker".into()), &mut cmds);
+    let _ = update(&mut s, key('s'));
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Progress {
+            service: "api".into(),
+            text: "stopping 1/2…".into(),
+        }),
+    );
+    assert_eq!(s.progress.len(), 2);
+    s
+}
+
+#[test]
+fn quit_prompt_while_operations_run() {
+    let mut s = two_operations();
+    let _ = update(
+        &mut s,
+        Msg::Key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char('q'),
+        )),
+    );
+    assert_eq!(s.leaving, Some(crate::app::Leaving::Asking));
+    s.now_ms += 12_300;
+    snap("quit_prompt", s);
+}
+
+#[test]
+fn waiting_to_leave_and_the_cancel_hint() {
+    let mut s = two_operations();
+    s.status = None;
+    // busy: the hint line offers to cancel
+    let t = draw(&mut s, 160, 48);
+    let last: String = (0..160)
+        .map(|x| t.backend().buffer()[(x, 47)].symbol().to_string())
+        .collect();
+    assert!(last.contains("ctrl-x cancel"), "{last}");
+    let key = |c| {
+        Msg::Key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ))
+    };
+    let _ = update(&mut s, key('q'));
+    let _ = update(&mut s, key('w'));
+    snap("quit_waiting", s);
+}
+
+#[test]
+fn events_of_the_workspace_when_no_service_is_selected() {
+    let mut s = live_state();
+    s.tab = Tab::Events;
+    let mut cmds = Vec::new();
+    crate::app::update::select_service(&mut s, None, &mut cmds);
+    let ev = |i: i64, svc: &str, kind: &str| EventRow {
+        id: format!("id{i}"),
+        service: svc.into(),
+        kind: kind.into(),
+        at_ms: 1_700_000_000_000 - i * 60_000,
+        duration_ms: None,
+        error: None,
+        triggered_by: "ana@box".into(),
+    };
+    let _ = update(
+        &mut s,
+        Msg::Events {
+            service: None,
+            result: Ok(vec![
+                ev(1, "api", "deployment_completed"),
+                ev(2, "db", "service_stopped"),
+            ]),
+        },
+    );
+    let t = draw(&mut s, 160, 48);
+    let text: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(text.contains("SERVICE"), "no SERVICE column");
+    assert!(text.contains("db           service_stopped"), "{text}");
 }
 
 #[test]
@@ -266,22 +423,15 @@ fn mono_theme_uses_no_colour() {
 }
 
 #[test]
-fn layout_is_responsive() {
+fn narrow_tables_hide_the_type_and_uptime_columns() {
+    // the geometry itself is tested in app::layout
     let mut s = live_state();
     s.size = (80, 24);
-    let a = super::layout(&s);
-    assert_eq!(a.tree.width, 26);
-    assert_eq!(a.header.height, 1);
-    assert_eq!(a.hints.y, 23);
+    let a = layout(&s);
     assert!(super::services::columns(a.services.width - 2).len() < 9);
     s.size = (160, 48);
-    let a = super::layout(&s);
+    let a = layout(&s);
     assert_eq!(super::services::columns(a.services.width - 2).len(), 9);
-    s.zoom = true;
-    s.focus = Pane::Tree;
-    let a = super::layout(&s);
-    assert_eq!(a.tree.width, 160);
-    assert_eq!(a.services.area(), 0);
 }
 
 #[test]
@@ -303,10 +453,12 @@ fn tiny_terminals_do_not_panic() {
         let _ = draw(&mut s, w, h);
         s.palette = None;
         s.zoom = true;
-        for tab in Tab::ALL {
+        for tab in Tab::all() {
             s.tab = tab;
             s.focus = Pane::Bottom;
             let _ = draw(&mut s, w, h);
         }
     }
 }
+
+mod styles;

@@ -2,7 +2,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::app::{Health, ServiceState};
+use crate::app::{HealthView, ServiceState};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {
@@ -87,11 +87,12 @@ impl Theme {
             ServiceState::Deployable => self.dim(),
         }
     }
-    pub fn health(&self, h: Health) -> Style {
+    pub fn health(&self, h: HealthView) -> Style {
         match h {
-            Health::Healthy => self.ok(),
-            Health::Unhealthy => self.error(),
-            Health::Unknown => self.dim(),
+            HealthView::Healthy => self.ok(),
+            HealthView::Starting => self.warn(),
+            HealthView::Unhealthy => self.error(),
+            HealthView::Unknown => self.dim(),
         }
     }
 }

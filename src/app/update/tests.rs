@@ -1,10 +1,12 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 
+use super::nav::follow_selected;
 use super::*;
-use crate::app::msg::{EngineMsg, Health, Msg, ServiceRuntime};
-use crate::app::state::{ConfirmAction, Level};
+use crate::app::layout::layout;
+use crate::app::msg::{EngineMsg, Health, Msg, Op, Outcome, ServiceRuntime, Signal};
+use crate::app::state::Level;
 use crate::app::testing::{live_state, state};
-use crate::app::{Keymap, LogLine};
+use crate::app::{ConfirmAction, InputKind, Keymap, LogLine, Pane, SortColumn, Tab};
 
 fn key(c: char) -> Msg {
     let mods = if c.is_ascii_uppercase() {
@@ -30,6 +32,10 @@ fn typed(s: &mut State, text: &str) -> Vec<Command> {
 fn select(s: &mut State, name: &str) {
     let mut cmds = Vec::new();
     select_service(s, Some(name.to_string()), &mut cmds);
+}
+
+fn palette_line(s: &mut State, line: &str, cmds: &mut Vec<Command>) {
+    super::keys::run_palette(s, line, cmds);
 }
 
 fn status_text(s: &State) -> String {
@@ -80,13 +86,12 @@ fn deploy_key_sends_an_engine_command_with_progress() {
         }]
     );
     assert_eq!(s.status_of("auth"), ServiceState::Deploying);
-    assert_eq!(s.progress["auth"].1, "deploying…");
-    // The same request is not sent twice while it runs.
+    assert_eq!(s.progress["auth"].step, "deploying…");
+    // The same request is not sent twice while it runs: refused, naming the running one.
     assert!(update(&mut s, key('d')).is_empty());
-    assert!(
-        status_text(&s).contains("already running"),
-        "{}",
-        status_text(&s)
+    assert_eq!(
+        status_text(&s),
+        "auth: deploy (deploying…) running (ctrl-x cancels)"
     );
 }
 
@@ -163,7 +168,7 @@ fn remove_goes_through_confirmation() {
             services: vec!["api".into()]
         }]
     );
-    assert_eq!(s.progress["api"].1, "removing…");
+    assert_eq!(s.progress["api"].step, "removing…");
 }
 
 #[test]
@@ -211,7 +216,7 @@ fn deploy_all_follows_the_deployment_order() {
         }]
     );
     // every service waits for its wave until its first step starts
-    assert!(s.progress.values().all(|(_, l)| l == "queued…"));
+    assert!(s.progress.values().all(|p| p.step == "queued…"));
     let _ = update(
         &mut s,
         Msg::Engine(EngineMsg::Progress {
@@ -219,8 +224,8 @@ fn deploy_all_follows_the_deployment_order() {
             text: "building…".into(),
         }),
     );
-    assert_eq!(s.progress["auth"].1, "building…");
-    assert_eq!(s.progress["web"].1, "queued…");
+    assert_eq!(s.progress["auth"].step, "building…");
+    assert_eq!(s.progress["web"].step, "queued…");
 }
 
 #[test]
@@ -278,14 +283,53 @@ fn scale_respects_bounds() {
             result: Ok(()),
         }),
     );
+    assert!(s.progress.is_empty());
     s.runtime.get_mut("api").unwrap().desired = 3;
     s.runtime.get_mut("api").unwrap().running = 3;
     assert!(update(&mut s, key('+')).is_empty());
-    assert!(status_text(&s).contains("between 1 and 3"));
+    assert_eq!(
+        status_text(&s),
+        "api: replicas stay between 1 and 3 (its scaling limits), or 0 to stop it; asked 4"
+    );
+    // 0 stops the service, which stays deployed (the limits are the service's own)
     s.runtime.get_mut("api").unwrap().desired = 1;
     s.runtime.get_mut("api").unwrap().running = 1;
-    assert!(update(&mut s, key('-')).is_empty());
-    assert!(status_text(&s).contains("between 1 and 3"));
+    assert_eq!(
+        update(&mut s, key('-')),
+        [Command::Scale {
+            service: "api".into(),
+            replicas: 0
+        }]
+    );
+    assert_eq!(s.status_of("api"), ServiceState::Scaling);
+    let _ = update(
+        &mut s,
+        Msg::Engine(EngineMsg::Scaled {
+            service: "api".into(),
+            replicas: 0,
+            result: Ok(()),
+        }),
+    );
+    let mut topo = s.topology.clone().unwrap();
+    topo.services[0].scaling.max = 5;
+    let folders = s.folders.clone();
+    let _ = update(
+        &mut s,
+        Msg::Detected {
+            topology: Box::new(topo),
+            folders,
+            changed: vec![],
+        },
+    );
+    let mut cmds = Vec::new();
+    palette_line(&mut s, "scale api 5", &mut cmds);
+    assert_eq!(
+        cmds,
+        [Command::Scale {
+            service: "api".into(),
+            replicas: 5
+        }]
+    );
     select(&mut s, "auth");
     assert!(update(&mut s, key('+')).is_empty());
     assert!(status_text(&s).contains("not deployed"));
@@ -347,9 +391,12 @@ fn palette_completes_and_runs_commands() {
     let _ = update(&mut s, code(KeyCode::Enter));
     assert!(status_text(&s).contains("unknown service: nope"));
 
+    // the scale still runs: quitting asks first, `l` leaves
     let _ = update(&mut s, key(':'));
     let _ = typed(&mut s, "quit");
-    assert_eq!(update(&mut s, code(KeyCode::Enter)), [Command::Quit]);
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    assert_eq!(s.leaving, Some(crate::app::Leaving::Asking));
+    assert_eq!(update(&mut s, key('l')), [Command::Quit]);
 }
 
 #[test]
@@ -576,8 +623,10 @@ fn services_a_failed_deploy_never_reached_keep_their_state() {
             },
         }),
     );
-    s.progress
-        .insert("worker".into(), (Op::Deploy, "queued".into()));
+    s.progress.insert(
+        "worker".into(),
+        crate::app::inflight::InFlight::new(crate::app::inflight::Job::Op(Op::Deploy), "queued", 0),
+    );
     let before = s.runtime.get("worker").map(|rt| rt.error.clone());
     let _ = update(
         &mut s,
@@ -671,7 +720,7 @@ fn quit_keys_and_signals() {
         [Command::Quit]
     );
     let mut s = live_state();
-    assert_eq!(update(&mut s, Msg::Signal("SIGHUP")), [Command::Quit]);
+    assert_eq!(update(&mut s, Msg::Signal(Signal::Hup)), [Command::Quit]);
     assert!(s.quit);
 }
 
@@ -731,7 +780,7 @@ fn remapped_keys_are_used() {
 #[test]
 fn mouse_click_selects_table_row_and_tab() {
     let mut s = live_state();
-    let areas = crate::ui::layout(&s);
+    let areas = layout(&s);
     // Third data row of the table (api, auth, db).
     let click = |x: u16, y: u16| {
         Msg::Mouse(MouseEvent {
@@ -756,12 +805,16 @@ fn mouse_click_selects_table_row_and_tab() {
 fn tick_redraws_only_when_something_runs() {
     let mut s = state();
     s.dirty = false;
-    let _ = update(&mut s, Msg::Tick(5));
+    assert!(!s.wants_tick());
+    let now = s.now_ms;
+    let _ = update(&mut s, Msg::Tick(now + 1000));
     assert!(!s.dirty);
     let mut s = live_state();
+    assert!(s.wants_tick(), "uptimes move");
+    s.runtime.get_mut("api").unwrap().started_at_ms = Some(now - 10_000);
     s.dirty = false;
-    let _ = update(&mut s, Msg::Tick(5));
-    assert!(s.dirty);
+    let _ = update(&mut s, Msg::Tick(now + 1000));
+    assert!(s.dirty, "api's uptime went from 10s to 11s");
 }
 
 #[test]
@@ -823,7 +876,7 @@ fn logs_are_followed_once_and_again_when_containers_change() {
 #[test]
 fn mouse_click_in_tree_selects_service_and_toggles_folders() {
     let mut s = live_state();
-    let areas = crate::ui::layout(&s);
+    let areas = layout(&s);
     let click = |y: u16| {
         Msg::Mouse(MouseEvent {
             kind: MouseEventKind::Down(crossterm::event::MouseButton::Left),
@@ -867,8 +920,21 @@ fn mouse_click_in_tree_selects_service_and_toggles_folders() {
 
 #[test]
 fn keymap_clash_warning_reaches_the_status_line_and_clears_on_key() {
-    let mut s = live_state();
-    s.warn("[keys] deploy = \"q\" clashes with quit; deploy keeps its default");
+    // the path the cockpit starts on: config -> state (app::start), not a hand-set warning
+    let config = crate::config::Config::parse(
+        "[keys]\ndeploy = \"q\"\n",
+        std::path::Path::new("config.toml"),
+    )
+    .unwrap();
+    let (mut s, warnings) = crate::app::start::state_from_config(
+        "/ws/harbor".into(),
+        crate::app::start::Flags::default(),
+        &config,
+    )
+    .unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(level(&s), Some(Level::Warn));
+    assert!(status_text(&s).contains("clashes with quit"));
     let _ = update(&mut s, key('j'));
     assert!(s.status.is_none());
 }
@@ -958,3 +1024,49 @@ fn ticks_and_stats_redraw_only_when_the_screen_would_change() {
     );
     assert!(s.dirty);
 }
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn done(service: &str, op: Op, outcome: Outcome) -> Msg {
+    Msg::Engine(EngineMsg::Done {
+        service: service.into(),
+        op,
+        outcome,
+    })
+}
+
+/// A detection of `topology` (the state's own when `None`) landing, with the same folders.
+fn detected(s: &mut State, topology: Option<crate::detect::Topology>) -> Vec<Command> {
+    let topology = Box::new(topology.unwrap_or_else(|| s.topology.clone().unwrap()));
+    let folders = s.folders.clone();
+    update(
+        s,
+        Msg::Detected {
+            topology,
+            folders,
+            changed: vec![],
+        },
+    )
+}
+
+fn level(s: &State) -> Option<Level> {
+    s.status.as_ref().map(|(l, _)| *l)
+}
+
+/// The services of every `Command::Engine` in `cmds`.
+fn engine_services(cmds: &[Command]) -> Vec<Vec<String>> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Engine { services, .. } => Some(services.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+mod fresh;
+mod health;
+mod ops;
+mod palette;
+mod selection;
