@@ -294,6 +294,8 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         health_check,
         members: win.members.clone(),
         dockerfile,
+        build_command: win.build_command.clone(),
+        output_dir: win.output_dir.clone(),
         ..Service::new(String::new(), folder.rel.clone(), kind, confidence)
     };
     apply_ports(&mut service, &hints);

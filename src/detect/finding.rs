@@ -36,6 +36,10 @@ pub struct Finding {
     /// Port evidence with its precedence source.
     pub ports: Vec<PortHint>,
     pub start_command: Option<String>,
+    /// The command that builds the files a static site serves (`npm run build`), when built.
+    pub build_command: Option<String>,
+    /// Where the built files land, relative to the folder (`dist`).
+    pub output_dir: Option<String>,
     /// Environment defaults the service should get (`NODE_ENV=production`, ...).
     pub env: BTreeMap<String, String>,
     /// `KEY=value` pairs seen in configuration (env files, compose `environment`, Dockerfile `ENV`):
@@ -78,6 +82,8 @@ impl Finding {
             technologies: Vec::new(),
             ports: Vec::new(),
             start_command: None,
+            build_command: None,
+            output_dir: None,
             env: BTreeMap::new(),
             env_evidence: Vec::new(),
             code_hosts: Vec::new(),

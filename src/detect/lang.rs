@@ -8,7 +8,7 @@ mod scan;
 pub mod testutil;
 mod xml;
 
-pub use jsonc::strip_jsonc;
+pub use jsonc::{json5_to_json, strip_jsonc};
 pub use scan::{code_hosts, env_default_hosts, health_path, is_service_host, port_vars, scan_text};
 pub use xml::{XmlElem, xml_attr, xml_elements};
 

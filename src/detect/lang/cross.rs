@@ -111,7 +111,7 @@ fn nested_fixture_folders() {
         "node/next nodejs",
         "node/nuxt nodejs",
         "node/remix nodejs",
-        "node/vite nodejs",
+        "node/vite static",
         "node/workspace-root nodejs aggregator",
         "node/workspace-root/packages/lib nodejs helper",
         "node/workspace-root/packages/web nodejs",

@@ -58,3 +58,107 @@ pub fn strip_jsonc(text: &str) -> String {
         None => out,
     }
 }
+
+/// Rewrites JSON5 (pnpm's `package.json5`: comments, unquoted keys, single-quoted strings, trailing
+/// commas) as JSON, keeping line structure. Linear in the input; anything it does not know is left
+/// as it is, for the JSON parser to report.
+pub fn json5_to_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '"' | '\'' => {
+                // A string: re-quoted with `"`, inner `"` escaped, `\'` unescaped.
+                out.push('"');
+                i += 1;
+                while i < chars.len() && chars[i] != c {
+                    match chars[i] {
+                        '\\' if i + 1 < chars.len() => {
+                            if chars[i + 1] == '\'' {
+                                out.push('\'');
+                            } else if chars[i + 1] == '\n' {
+                                // a line continuation
+                                out.push('\n');
+                            } else {
+                                out.push('\\');
+                                out.push(chars[i + 1]);
+                            }
+                            i += 2;
+                            continue;
+                        }
+                        '"' => out.push_str("\\\""),
+                        '\n' => break,
+                        ch => out.push(ch),
+                    }
+                    i += 1;
+                }
+                out.push('"');
+                i += 1;
+            }
+            '/' if chars.get(i + 1) == Some(&'/') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            }
+            '/' if chars.get(i + 1) == Some(&'*') => {
+                i += 2;
+                while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                    if chars[i] == '\n' {
+                        out.push('\n');
+                    }
+                    i += 1;
+                }
+                i += 2;
+            }
+            c if c.is_alphabetic() || c == '_' || c == '$' => {
+                let start = i;
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+                {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                let mut j = i;
+                while j < chars.len() && (chars[j] == ' ' || chars[j] == '\t') {
+                    j += 1;
+                }
+                let is_key = chars.get(j) == Some(&':');
+                if is_key {
+                    out.push('"');
+                    out.push_str(&word);
+                    out.push('"');
+                } else {
+                    out.push_str(&word);
+                }
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    // Trailing commas, as in JSONC.
+    strip_jsonc(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json5_reads_as_json() {
+        let t = "{\n  // pnpm manifest\n  name: 'app',\n  scripts: { start: 'node \"main.js\"', },\n  /* x */ version: \"1.0\",\n  n: 1,\n}\n";
+        let v: serde_json::Value = serde_json::from_str(&json5_to_json(t)).unwrap();
+        assert_eq!(v["name"], "app");
+        assert_eq!(v["scripts"]["start"], "node \"main.js\"");
+        assert_eq!(v["n"], 1);
+        assert_eq!(json5_to_json(t).lines().count(), t.lines().count());
+        assert_eq!(
+            json5_to_json("{a: true, b: null}"),
+            "{\"a\": true, \"b\": null}"
+        );
+        assert!(serde_json::from_str::<serde_json::Value>(&json5_to_json("{a: 'x}")).is_err());
+    }
+}
