@@ -50,6 +50,8 @@ pub struct Draft {
     pub member_env: Vec<Vec<(String, String)>>,
     /// Folders (relative to this one) its Dockerfile copies into the image.
     pub copies: Vec<String>,
+    /// Workspace members (relative to this one) it uses as libraries.
+    pub library_members: Vec<String>,
     /// Environment variables the entry code takes its listening port from.
     pub port_vars: Vec<String>,
 }
@@ -191,6 +193,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
     let mut proxy_targets: Vec<String> = Vec::new();
     let mut port_vars: Vec<String> = Vec::new();
     let mut copies: Vec<String> = Vec::new();
+    let mut library_members: Vec<String> = Vec::new();
     for f in &findings {
         for v in &f.port_vars {
             if !port_vars.contains(v) {
@@ -200,6 +203,11 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         for c in &f.copies {
             if !copies.contains(c) {
                 copies.push(c.clone());
+            }
+        }
+        for m in &f.library_members {
+            if !library_members.contains(m) {
+                library_members.push(m.clone());
             }
         }
     }
@@ -308,6 +316,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         member_hints: Vec::new(),
         member_env: Vec::new(),
         copies,
+        library_members,
         port_vars,
     })
 }

@@ -58,6 +58,9 @@ pub struct Finding {
     /// Folders (relative to this one) that the Dockerfile copies into its image: a service found
     /// there is part of this one.
     pub copies: Vec<String>,
+    /// Workspace members (folders relative to this one) that this package depends on as libraries
+    /// (a uv workspace root's members named in its dependencies): not services of their own.
+    pub library_members: Vec<String>,
     /// Environment variables the entry code reads its own listening port from (`FLASK_SERVER_PORT`):
     /// a value set for one of them in compose or a Dockerfile is the port.
     pub port_vars: Vec<String>,
@@ -92,6 +95,7 @@ impl Finding {
             dockerfile: None,
             members: Vec::new(),
             copies: Vec::new(),
+            library_members: Vec::new(),
             port_vars: Vec::new(),
             aggregator: false,
             helper_only: false,

@@ -236,7 +236,9 @@ pub fn procfile_web(folder: &Folder) -> Option<String> {
 /// command, and a port flag in it is runtime config.
 pub fn user_command(f: &mut Finding, cmd: &str) {
     f.start_command = Some(cmd.to_string());
-    if let Some(p) = ports::from_command(cmd) {
+    // `gunicorn -b :$PORT` with `PORT=8000` in the folder's `.env`.
+    let env: std::collections::BTreeMap<String, String> = f.env_evidence.iter().cloned().collect();
+    if let Some(p) = ports::from_command_env(cmd, &env) {
         add_port(f, p, PortSource::RuntimeConfig);
     }
 }

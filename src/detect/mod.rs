@@ -447,6 +447,20 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
         }
     }
 
+    // Workspace members a package uses as libraries are not services of their own.
+    for pi in 0..drafts.len() {
+        let parent_path = drafts[pi].1.service.path.clone();
+        for m in drafts[pi].1.library_members.clone() {
+            if let Some(full) = compose::join_rel(&parent_path, &m)
+                && let Some(&ci) = by_path.get(&full)
+                && ci != pi
+                && drafts[ci].1.service.dockerfile.is_none()
+            {
+                drafts[ci].1.service.deployable = false;
+            }
+        }
+    }
+
     // Kubernetes workloads: their container env is evidence for the service they run (same name as
     // the workload, else as its image).
     let mut manifest_env: Vec<Vec<(String, String)>> = vec![Vec::new(); drafts.len()];
