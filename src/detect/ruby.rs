@@ -14,8 +14,8 @@ static GEM: LazyLock<Option<Regex>> =
 /// `port ENV.fetch("PORT") { 3000 }`, `port 3000` (puma), `set :port, 8080` (sinatra).
 static RUBY_PORT: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
-        r"(?m)^\s*port\s+(?:ENV\.fetch\([^)]*\)\s*\{\s*)?(\d{2,5})",
-        r"(?m)^\s*(?:set\s+:port\s*,|port\s*=)\s*(?:ENV\.fetch\([^)]*\)\s*\{\s*)?(\d{2,5})",
+        r#"(?m)^\s*port\s*\(?\s*(?:ENV\.fetch\([^)]*\)\s*\{\s*|Integer\(\s*ENV\.fetch\([^)]*\)\s*\{\s*|ENV\[\s*['"]\w+['"]\s*\]\s*(?:\|\||\bor\b)\s*)?['"]?(\d{2,5})"#,
+        r#"(?m)^\s*(?:set\s+:port\s*,|port\s*=)\s*(?:ENV\.fetch\([^)]*\)\s*\{\s*|ENV\[\s*['"]\w+['"]\s*\]\s*(?:\|\||\bor\b)\s*)?['"]?(\d{2,5})"#,
     ]
     .iter()
     .filter_map(|r| Regex::new(r).ok())
@@ -26,6 +26,8 @@ static RAILS_HEALTH: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r#"get\s+['"]([^'"]+)['"]\s*=>\s*['"]rails/health#show['"]"#).ok());
 
 const FRAMEWORKS: &[&str] = &["rails", "sinatra", "hanami", "roda", "grape"];
+/// Files that hold a plain Ruby program (no web framework) beside a `Gemfile`.
+const PROGRAMS: &[&str] = &["app.rb", "main.rb", "server.rb", "bot.rb", "worker.rb"];
 const ENTRIES: &[&str] = &[
     "config.ru",
     "app.rb",
@@ -134,6 +136,11 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
                 .iter()
                 .find(|e| folder.has(e))
                 .map(|e| format!("bundle exec ruby {e} -o 0.0.0.0 -p {port}")),
+            // A plain Ruby program beside its Gemfile.
+            None if folder.has("Gemfile") => PROGRAMS
+                .iter()
+                .find(|e| folder.has(e))
+                .map(|e| format!("ruby {e}")),
             _ => None,
         };
     }
@@ -222,6 +229,33 @@ mod tests {
             f.start_command.as_deref(),
             Some("bundle exec rackup --host 0.0.0.0 -p 9292")
         );
+    }
+
+    #[test]
+    fn plain_ruby_and_puma_ports_from_the_environment() {
+        let (f, _) = one(&[
+            ("Gemfile", "source 'https://rubygems.org'\n"),
+            ("app.rb", "puts 'hello'\n"),
+        ]);
+        let f = f.unwrap();
+        assert_eq!(f.start_command.as_deref(), Some("ruby app.rb"));
+        assert!(!f.helper_only);
+        assert!(f.ports.is_empty());
+        let (f, _) = one(&[
+            ("Gemfile", "gem 'sinatra'\ngem 'puma'\n"),
+            ("config.ru", "require './app'\nrun Sinatra::Application\n"),
+            ("config/puma.rb", "port ENV['PORT'] || 4567\n"),
+            ("Procfile", "web: bundle exec puma\n"),
+        ]);
+        assert_eq!(port(&f.unwrap()), Some(4567));
+        let (f, _) = one(&[
+            ("Gemfile", "gem 'sinatra'\n"),
+            (
+                "app.rb",
+                "require 'sinatra'\nset :port, ENV['PORT'] || 8123\n",
+            ),
+        ]);
+        assert_eq!(port(&f.unwrap()), Some(8123));
     }
 
     #[test]
