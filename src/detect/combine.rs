@@ -50,8 +50,8 @@ pub struct Draft {
     pub member_env: Vec<Vec<(String, String)>>,
     /// Folders (relative to this one) its Dockerfile copies into the image.
     pub copies: Vec<String>,
-    /// Workspace members (relative to this one) it uses as libraries.
-    pub library_members: Vec<String>,
+    /// Folders (relative to this one) that are part of it: libraries it uses, page folders.
+    pub parts: Vec<String>,
     /// Environment variables the entry code takes its listening port from.
     pub port_vars: Vec<String>,
 }
@@ -193,7 +193,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
     let mut proxy_targets: Vec<String> = Vec::new();
     let mut port_vars: Vec<String> = Vec::new();
     let mut copies: Vec<String> = Vec::new();
-    let mut library_members: Vec<String> = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
     for f in &findings {
         for v in &f.port_vars {
             if !port_vars.contains(v) {
@@ -205,9 +205,9 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
                 copies.push(c.clone());
             }
         }
-        for m in &f.library_members {
-            if !library_members.contains(m) {
-                library_members.push(m.clone());
+        for m in &f.parts {
+            if !parts.contains(m) {
+                parts.push(m.clone());
             }
         }
     }
@@ -316,7 +316,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         member_hints: Vec::new(),
         member_env: Vec::new(),
         copies,
-        library_members,
+        parts,
         port_vars,
     })
 }

@@ -58,9 +58,10 @@ pub struct Finding {
     /// Folders (relative to this one) that the Dockerfile copies into its image: a service found
     /// there is part of this one.
     pub copies: Vec<String>,
-    /// Workspace members (folders relative to this one) that this package depends on as libraries
-    /// (a uv workspace root's members named in its dependencies): not services of their own.
-    pub library_members: Vec<String>,
+    /// Folders (relative to this one) that are part of this service, not services of their own:
+    /// workspace members it depends on as libraries (a uv workspace root's members named in its
+    /// dependencies), page folders of a PHP site.
+    pub parts: Vec<String>,
     /// Environment variables the entry code reads its own listening port from (`FLASK_SERVER_PORT`):
     /// a value set for one of them in compose or a Dockerfile is the port.
     pub port_vars: Vec<String>,
@@ -95,7 +96,7 @@ impl Finding {
             dockerfile: None,
             members: Vec::new(),
             copies: Vec::new(),
-            library_members: Vec::new(),
+            parts: Vec::new(),
             port_vars: Vec::new(),
             aggregator: false,
             helper_only: false,

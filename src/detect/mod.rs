@@ -447,10 +447,11 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
         }
     }
 
-    // Workspace members a package uses as libraries are not services of their own.
+    // Folders that are part of another service (workspace members it uses as libraries, page
+    // folders of a site) are not services of their own.
     for pi in 0..drafts.len() {
         let parent_path = drafts[pi].1.service.path.clone();
-        for m in drafts[pi].1.library_members.clone() {
+        for m in drafts[pi].1.parts.clone() {
             if let Some(full) = compose::join_rel(&parent_path, &m)
                 && let Some(&ci) = by_path.get(&full)
                 && ci != pi

@@ -91,6 +91,8 @@ const LONE_ENTRIES: &[&str] = &[
 
 /// Folders whose scripts are tooling, never a service of their own.
 const TOOLING: &[&str] = &[
+    "src",
+    "lib",
     "scripts",
     "script",
     "tools",
@@ -331,7 +333,7 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     if framework.is_some() {
         f.rank = Rank::Framework;
     }
-    f.library_members = library_members(folder, &members, &deps);
+    f.parts = library_members(folder, &members, &deps);
     if folder.has("manage.py") {
         f.indicator("manage.py");
         lang::scan_entry(folder, "manage.py", &mut f);
