@@ -447,6 +447,31 @@ fn package_manager(folder: &Folder, pkg: &Value) -> &'static str {
             }
         }
     }
+    // `engines` naming a package manager, and a start script run with Bun.
+    if let Some(engines) = pkg.get("engines").and_then(Value::as_object) {
+        for name in ["pnpm", "yarn", "bun"] {
+            if engines.contains_key(name) {
+                return name;
+            }
+        }
+    }
+    let lockfile = [
+        "pnpm-lock.yaml",
+        "yarn.lock",
+        "bun.lockb",
+        "bun.lock",
+        "package-lock.json",
+    ]
+    .iter()
+    .any(|l| folder.has(l));
+    if !lockfile
+        && pkg
+            .pointer("/scripts/start")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.trim_start().starts_with("bun "))
+    {
+        return "bun";
+    }
     if folder.has("pnpm-lock.yaml") || folder.has("package.json5") {
         "pnpm"
     } else if folder.has("yarn.lock") {

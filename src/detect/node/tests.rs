@@ -372,3 +372,14 @@ fn nx_projects_without_a_package_json() {
     let (f, _) = one(&[("project.json", r#"{"projectType":"library"}"#)]);
     assert!(f.unwrap().helper_only);
 }
+
+#[test]
+fn package_manager_from_engines_and_a_bun_start_script() {
+    let (f, _) = one(&[(
+        "package.json",
+        r#"{"scripts":{"start":"node main.js"},"engines":{"node":"22","pnpm":"8"}}"#,
+    )]);
+    assert_eq!(f.unwrap().start_command.as_deref(), Some("pnpm start"));
+    let (f, _) = one(&[("package.json", r#"{"scripts":{"start":"bun app.js"}}"#)]);
+    assert_eq!(f.unwrap().start_command.as_deref(), Some("bun run start"));
+}
