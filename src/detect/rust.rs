@@ -134,8 +134,7 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         f.rank = Rank::Framework;
     }
 
-    if !framework && bins.first().is_some() && helper_binary(folder, pkg_name.as_deref(), &manifest)
-    {
+    if !framework && !bins.is_empty() && helper_binary(folder, pkg_name.as_deref(), &manifest) {
         // A workspace's tooling (xtask, fuzz targets, benchmarks, code generators): not a service.
         f.helper_only = true;
         lang::finish(&mut f, framework);
