@@ -132,7 +132,8 @@ pub fn parse_json(
     text: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<serde_json::Value> {
-    match serde_json::from_str::<serde_json::Value>(text) {
+    // Editors on Windows start JSON files with a byte-order mark.
+    match serde_json::from_str::<serde_json::Value>(text.trim_start_matches('\u{feff}')) {
         Ok(v) => Some(v),
         Err(e) => {
             diags.push(diag(folder, file, json_error(file, &e)));

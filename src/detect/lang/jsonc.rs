@@ -7,6 +7,8 @@ use regex::Regex;
 /// Removes `//` and `/* */` comments and trailing commas from JSONC, keeping line structure (so the
 /// JSON parser's line numbers still point at the original text).
 pub fn strip_jsonc(text: &str) -> String {
+    // A byte-order mark (Visual Studio writes one) is not JSON.
+    let text = text.trim_start_matches('\u{feff}');
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     let mut in_str = false;
