@@ -218,7 +218,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
             for (k, v) in &f.env_evidence {
                 if k != "PORT"
                     && port_vars.contains(k)
-                    && let Some(p) = ports::parse_port(v)
+                    && let Some(p) = ports::env_value_port(k, v)
                 {
                     hints.push(PortHint::new(p, PortSource::DockerfileEnv));
                 }

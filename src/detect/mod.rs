@@ -373,7 +373,7 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
                 // `FLASK_SERVER_PORT=9091` in the member's environment, read by the entry code.
                 for (k, v) in member_env.get(mi).into_iter().flatten() {
                     if folder.port_vars.contains(k)
-                        && let Some(p) = ports::parse_port(v)
+                        && let Some(p) = ports::env_value_port(k, v)
                     {
                         folder
                             .hints
