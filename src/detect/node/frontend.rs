@@ -263,6 +263,14 @@ pub fn shape(folder: &Folder, pkg: &Value, deps: &[String]) -> Option<Shape> {
             out_dir: "dist".into(),
         });
     }
+    // A `Staticfile` says the build's output is served as static files.
+    if folder.has("Staticfile") && !build.is_empty() {
+        return Some(Shape::Static {
+            framework: "staticfile",
+            out_dir: super::super::static_site::staticfile_root(folder)
+                .unwrap_or_else(|| "dist".into()),
+        });
+    }
     None
 }
 
