@@ -5,6 +5,7 @@
 
 use super::ANALYZERS;
 use super::compose;
+use super::dapr;
 use super::envfile;
 use super::finding::{Finding, Rank};
 use super::folder::Folder;
@@ -26,6 +27,8 @@ pub struct FolderResult {
     /// Kubernetes workloads declared in this folder's manifests: dependency evidence for the
     /// services they run.
     pub workloads: Vec<kube::Workload>,
+    /// What this folder's files say about other folders (a `dapr.yaml`'s apps: port, command).
+    pub folder_hints: Vec<dapr::FolderHint>,
 }
 
 /// A service before workspace-wide assembly (names, stacks, dependencies, order).
@@ -87,6 +90,7 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
     let mut diagnostics = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     let workloads = kube::workloads(folder, &mut diagnostics);
+    let folder_hints = dapr::app_hints(folder, &mut diagnostics);
     if under_any(&folder.rel, TOOLING_DIRS) {
         return FolderResult {
             rel: folder.rel.clone(),
@@ -94,6 +98,7 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
             service: None,
             diagnostics,
             workloads,
+            folder_hints,
         };
     }
     for analyzer in ANALYZERS {
@@ -124,6 +129,7 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
         service,
         diagnostics,
         workloads,
+        folder_hints,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod walker;
 pub mod lang;
 
 pub mod compose;
+pub mod dapr;
 pub mod deno;
 pub mod dockerfile;
 pub mod dotnet;
@@ -458,6 +459,25 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
                 && drafts[ci].1.service.dockerfile.is_none()
             {
                 drafts[ci].1.service.deployable = false;
+            }
+        }
+    }
+
+    // Files elsewhere that state a folder's port and start command (dapr multi-app runs).
+    for r in results {
+        for h in &r.folder_hints {
+            let Some(&i) = by_path.get(&h.dir) else {
+                continue;
+            };
+            let d = &mut drafts[i].1;
+            if let Some(p) = h.port {
+                d.hints
+                    .push(ports::PortHint::new(p, ports::PortSource::RuntimeConfig));
+                let hints = d.hints.clone();
+                combine::apply_ports(&mut d.service, &hints);
+            }
+            if d.service.start_command.is_none() {
+                d.service.start_command.clone_from(&h.command);
             }
         }
     }
