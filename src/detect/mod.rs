@@ -476,7 +476,8 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
                 let hints = d.hints.clone();
                 combine::apply_ports(&mut d.service, &hints);
             }
-            if d.service.start_command.is_none() {
+            // The run file's command is how the app is started: it wins over a generated one.
+            if h.command.is_some() {
                 d.service.start_command.clone_from(&h.command);
             }
         }
