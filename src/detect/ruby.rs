@@ -36,9 +36,30 @@ const ENTRIES: &[&str] = &[
     "application.rb",
 ];
 
+/// A Ruby program alone (`main.rb`, no Gemfile): at the workspace root or beside a
+/// `.ruby-version`, and beside no other language's manifest.
+fn lone_program(folder: &Folder) -> Option<Finding> {
+    let entry = PROGRAMS.iter().copied().find(|e| folder.has(e))?;
+    if lang::has_other_manifest(folder, &[]) || !(folder.rel == "." || folder.has(".ruby-version"))
+    {
+        return None;
+    }
+    let mut f = lang::new_finding(
+        folder,
+        ServiceType::Ruby,
+        Rank::Language,
+        LANGUAGE_CONFIDENCE - 0.1,
+    );
+    f.indicator(entry);
+    f.tech("ruby");
+    lang::scan_entry(folder, entry, &mut f);
+    f.start_command = Some(format!("ruby {entry}"));
+    Some(f)
+}
+
 pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> {
     if !folder.has("Gemfile") && !folder.has("config.ru") {
-        return None;
+        return lone_program(folder);
     }
     let gems: Vec<String> = if folder.has("Gemfile") {
         let text = lang::read_or_diag(folder, "Gemfile", diags)?;
@@ -256,6 +277,17 @@ mod tests {
             ),
         ]);
         assert_eq!(port(&f.unwrap()), Some(8123));
+    }
+
+    #[test]
+    fn a_lone_ruby_program_at_the_root() {
+        let (dir, _) = temp(&[("main.rb", "puts 'hello'\n")]);
+        let root = super::super::lang::testutil::folder_of(dir.path(), ".");
+        let f = run(analyze, &root).0.unwrap();
+        assert_eq!(f.start_command.as_deref(), Some("ruby main.rb"));
+        assert!((f.confidence - 0.7).abs() < 1e-9);
+        let nested = super::super::lang::testutil::folder_of(dir.path(), "tools");
+        assert!(run(analyze, &nested).0.is_none());
     }
 
     #[test]

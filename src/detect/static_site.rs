@@ -51,6 +51,9 @@ const TEMPLATE_MARKERS: &[&str] = &[
     "%PUBLIC_URL%",
     "@extends",
     "<?php",
+    // Flutter's web template (`web/index.html` of a Flutter app).
+    "$FLUTTER_BASE_HREF",
+    "flutter_bootstrap.js",
 ];
 
 /// Root-level scripts whose URL literals are dependency evidence.
