@@ -171,8 +171,12 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
             }
         }
     }
-    if let Some(p) = launch_profile_port(folder, &project) {
-        // `dotnet run` listens there; kyozo's generated image sets ASPNETCORE_URLS to the port.
+    // `dotnet run` listens on the launch profile's URL (kyozo's generated image sets ASPNETCORE_URLS
+    // to the port); a container built by the folder's own Dockerfile never reads it.
+    let own_image = ["Dockerfile", "Containerfile"]
+        .iter()
+        .any(|d| folder.has(d));
+    if !own_image && let Some(p) = launch_profile_port(folder, &project) {
         lang::add_port(&mut f, p, PortSource::CodeLiteral);
     }
     if exe && (web || web_sdk) {
@@ -386,6 +390,13 @@ mod tests {
             ),
         ]);
         assert_eq!(port(&f.unwrap()), Some(9090));
+        // The folder's own image does not run `dotnet run`: the profile is not its port.
+        let (f, _) = one(&[
+            ("Api.csproj", WEB),
+            ("Properties/launchSettings.json", ls),
+            ("Dockerfile", "FROM mcr.microsoft.com/dotnet/aspnet:8.0\n"),
+        ]);
+        assert_eq!(port(&f.unwrap()), Some(8080));
     }
 
     #[test]
