@@ -134,7 +134,16 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         f.rank = Rank::Framework;
     }
 
-    if !framework && !bins.is_empty() && helper_binary(folder, pkg_name.as_deref(), &manifest) {
+    let networked = deps.iter().any(|d| NET_DEPS.contains(d));
+    let tool = !framework
+        && !networked
+        && folder.rel != "."
+        // A library's companion binary (`src/lib.rs` beside `src/main.rs`) or a command-line tool.
+        && (folder.read_opt("src/lib.rs").is_some() || deps.contains(&"clap"));
+    if !framework
+        && !bins.is_empty()
+        && (tool || helper_binary(folder, pkg_name.as_deref(), &manifest))
+    {
         // A workspace's tooling (xtask, fuzz targets, benchmarks, code generators): not a service.
         f.helper_only = true;
         lang::finish(&mut f, framework);
@@ -142,7 +151,15 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     }
     if let Some((name, _)) = bins.first() {
         f.start_command = Some(format!("./{name}"));
-        for (_, src) in bins.iter().take(8) {
+        // The binaries, then the modules that usually hold a server's default address.
+        let config = CONFIG_MODULES.iter().map(|m| m.to_string());
+        let sources: Vec<String> = bins
+            .iter()
+            .take(8)
+            .map(|(_, src)| src.clone())
+            .chain(config.filter(|_| framework))
+            .collect();
+        for src in &sources {
             if let Some(text) = lang::scan_entry(folder, src, &mut f) {
                 scan_addr_tuples(&text, &mut f);
             }
@@ -170,6 +187,50 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     lang::finish(&mut f, framework);
     Some(f)
 }
+
+/// Dependencies of a program that serves or runs long: async runtimes, servers, brokers, databases.
+const NET_DEPS: &[&str] = &[
+    "tokio",
+    "async-std",
+    "smol",
+    "actix-rt",
+    "actix-web",
+    "axum",
+    "warp",
+    "rocket",
+    "poem",
+    "tide",
+    "salvo",
+    "tonic",
+    "hyper",
+    "tiny_http",
+    "rouille",
+    "iron",
+    "gotham",
+    "lapin",
+    "rdkafka",
+    "async-nats",
+    "nats",
+    "redis",
+    "sqlx",
+    "diesel",
+    "postgres",
+    "mongodb",
+    "tokio-postgres",
+    "rumqttc",
+    "zmq",
+    "mio",
+];
+
+/// Modules of a server crate that usually hold its default listening address.
+const CONFIG_MODULES: &[&str] = &[
+    "src/config.rs",
+    "src/option.rs",
+    "src/options.rs",
+    "src/settings.rs",
+    "src/cli.rs",
+    "src/args.rs",
+];
 
 /// Folder and crate names of a workspace's tooling.
 const TOOLING: &[&str] = &[
@@ -407,6 +468,40 @@ mod tests {
         let (dir, _) = temp(&[("Cargo.toml", cargo), ("src/main.rs", "fn main() {}\n")]);
         let root = super::super::lang::testutil::folder_of(dir.path(), ".");
         assert!(!run(analyze, &root).0.unwrap().helper_only);
+        // A library's companion binary and a command-line tool, without a runtime, are tooling.
+        let cli =
+            "[package]\nname = \"parser\"\nversion = \"0.1.0\"\n[dependencies]\nnom = \"7\"\n";
+        let (dir, _) = temp(&[
+            ("Cargo.toml", cli),
+            ("src/lib.rs", "pub fn p() {}\n"),
+            ("src/main.rs", "fn main() {}\n"),
+        ]);
+        let nested = super::super::lang::testutil::folder_of(dir.path(), "crates/parser");
+        assert!(run(analyze, &nested).0.unwrap().helper_only);
+        let clap =
+            "[package]\nname = \"admin\"\nversion = \"0.1.0\"\n[dependencies]\nclap = \"4\"\n";
+        let (dir, _) = temp(&[("Cargo.toml", clap), ("src/main.rs", "fn main() {}\n")]);
+        let nested = super::super::lang::testutil::folder_of(dir.path(), "crates/admin");
+        assert!(run(analyze, &nested).0.unwrap().helper_only);
+        let worker = "[package]\nname = \"worker\"\nversion = \"0.1.0\"\n[dependencies]\nclap = \"4\"\ntokio = \"1\"\n";
+        let (dir, _) = temp(&[
+            ("Cargo.toml", worker),
+            ("src/lib.rs", "pub fn run() {}\n"),
+            ("src/main.rs", "fn main() {}\n"),
+        ]);
+        let nested = super::super::lang::testutil::folder_of(dir.path(), "crates/worker");
+        assert!(!run(analyze, &nested).0.unwrap().helper_only);
+        // A server's default address in its options module.
+        let srv = "[package]\nname = \"search\"\nversion = \"0.1.0\"\n[dependencies]\nactix-web = \"4\"\n";
+        let (_d, f) = temp(&[
+            ("Cargo.toml", srv),
+            ("src/main.rs", "fn main() {}\n"),
+            (
+                "src/option.rs",
+                "const DEFAULT_HTTP_ADDR: &str = \"localhost:7700\";\n",
+            ),
+        ]);
+        assert_eq!(port(&run(analyze, &f).0.unwrap()), Some(7700));
         // `default-run` picks the binary.
         let multi = "[package]\nname = \"m\"\nversion = \"0.1.0\"\ndefault-run = \"bin1\"\n";
         let (_d, f) = temp(&[
