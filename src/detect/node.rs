@@ -472,7 +472,16 @@ fn package_manager(folder: &Folder, pkg: &Value) -> &'static str {
     {
         return "bun";
     }
-    if folder.has("pnpm-lock.yaml") || folder.has("package.json5") {
+    // A workspace member's lockfile is at the root: `workspace:`/`catalog:` versions are pnpm's
+    // (yarn and bun read `workspace:` too; pnpm is the most common).
+    let pnpm_protocol = ["dependencies", "devDependencies"].iter().any(|k| {
+        pkg.get(k).and_then(Value::as_object).is_some_and(|d| {
+            d.values()
+                .filter_map(Value::as_str)
+                .any(|v| v.starts_with("catalog:") || v.starts_with("workspace:"))
+        })
+    });
+    if folder.has("pnpm-lock.yaml") || folder.has("package.json5") || (!lockfile && pnpm_protocol) {
         "pnpm"
     } else if folder.has("yarn.lock") {
         "yarn"

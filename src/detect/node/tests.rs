@@ -382,4 +382,10 @@ fn package_manager_from_engines_and_a_bun_start_script() {
     assert_eq!(f.unwrap().start_command.as_deref(), Some("pnpm start"));
     let (f, _) = one(&[("package.json", r#"{"scripts":{"start":"bun app.js"}}"#)]);
     assert_eq!(f.unwrap().start_command.as_deref(), Some("bun run start"));
+    // A pnpm workspace member: its lockfile is the root's.
+    let (f, _) = one(&[(
+        "package.json",
+        r#"{"scripts":{"start":"next start"},"dependencies":{"next":"15","@acme/ui":"workspace:*"}}"#,
+    )]);
+    assert_eq!(f.unwrap().start_command.as_deref(), Some("pnpm start"));
 }
