@@ -44,9 +44,24 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
             Err(e) => diags.push(lang::diag(folder, c, lang::json_error(c, &e))),
         }
     }
+    // Without a config, Deno code never sits beside another language's manifest (and the entry
+    // files are not probed there: most folders with a `src/` are other languages').
+    if manifest.is_none() && lang::has_other_manifest(folder, &[]) {
+        return None;
+    }
     // Entry files that are Deno code.
     let mut entries: Vec<(String, String)> = Vec::new();
-    for e in ENTRIES {
+    // `src/` is listed once instead of probing each entry name in it.
+    let src_files = if folder.has_dir("src") {
+        lang::list_dir(folder, "src").0
+    } else {
+        Vec::new()
+    };
+    let present = |e: &str| match e.strip_prefix("src/") {
+        Some(name) => src_files.iter().any(|f| f == name),
+        None => folder.has(e),
+    };
+    for e in ENTRIES.iter().filter(|e| present(e)) {
         if let Some(t) = folder.read_opt(e)
             && (manifest.is_some() || is_deno_code(&t))
         {

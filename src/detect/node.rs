@@ -178,7 +178,20 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     // Without a start script, the entry that runs: a server first, else a script (`main` before
     // the usual names). An entry that only exports code is a library's.
     let mut candidates: Vec<(String, Entry)> = Vec::new();
-    for e in main.into_iter().chain(SERVER_ENTRIES.iter().copied()) {
+    // `src/` is listed once instead of probing each entry name in it.
+    let src_files = if folder.has_dir("src") {
+        lang::list_dir(folder, "src").0
+    } else {
+        Vec::new()
+    };
+    let exists = |e: &str| match e.strip_prefix("src/") {
+        Some(name) => src_files.iter().any(|f| f == name),
+        None => !e.contains('/') && folder.has(e),
+    };
+    for e in main
+        .into_iter()
+        .chain(SERVER_ENTRIES.iter().copied().filter(|e| exists(e)))
+    {
         if candidates.iter().any(|(c, _)| c == e) {
             continue;
         }
@@ -233,6 +246,20 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         f.start_command = Some(node_command(pm, e));
     } else if let Some(cmd) = framework_start(&frameworks).filter(|_| !library_fields) {
         f.start_command = Some(cmd.to_string());
+    } else if let Some(ssr) = pkg
+        .get("scripts")
+        .and_then(Value::as_object)
+        .and_then(|o| o.keys().find(|k| k.starts_with("serve:ssr")))
+    {
+        // Angular's server rendering: `serve:ssr:<app>` runs the built server.
+        f.start_command = Some(run_script(pm, ssr));
+        if let Some(p) = pkg
+            .pointer(&format!("/scripts/{ssr}"))
+            .and_then(Value::as_str)
+            .and_then(|s| super::ports::from_command_env(s, &env_map(&f)))
+        {
+            lang::add_port(&mut f, p, PortSource::RuntimeConfig);
+        }
     }
     if f.start_command.is_some() && script("build").is_some() {
         f.build_command = Some(run_script(pm, "build"));

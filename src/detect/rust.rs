@@ -152,7 +152,19 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     if let Some((name, _)) = bins.first() {
         f.start_command = Some(format!("./{name}"));
         // The binaries, then the modules that usually hold a server's default address.
-        let config = CONFIG_MODULES.iter().map(|m| m.to_string());
+        let src_files = if framework {
+            lang::list_dir(folder, "src").0
+        } else {
+            Vec::new()
+        };
+        let config = CONFIG_MODULES
+            .iter()
+            .filter(|m| {
+                src_files
+                    .iter()
+                    .any(|f| Some(f.as_str()) == m.strip_prefix("src/"))
+            })
+            .map(|m| m.to_string());
         let sources: Vec<String> = bins
             .iter()
             .take(8)
