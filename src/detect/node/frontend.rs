@@ -241,7 +241,12 @@ pub fn shape(folder: &Folder, pkg: &Value, deps: &[String]) -> Option<Shape> {
         });
     }
     let index = folder.has("index.html");
-    if has("vite") && (index || folder.read_opt("src/index.html").is_some()) {
+    // A library built with Vite keeps an `index.html` as its playground.
+    let library = ["exports", "types", "typings"]
+        .iter()
+        .any(|k| pkg.get(k).is_some())
+        || build.contains("--lib");
+    if has("vite") && !library && (index || folder.read_opt("src/index.html").is_some()) {
         let cfg = first(
             folder,
             &[
@@ -400,6 +405,11 @@ mod tests {
         );
         // Vite without an index.html is a library build or an SSR setup: no decision.
         assert_eq!(shape_of(&[("package.json", vite)]), None);
+        let lib = r#"{"types":"dist/index.d.ts","scripts":{"build":"vite build"},"devDependencies":{"vite":"5"}}"#;
+        assert_eq!(
+            shape_of(&[("package.json", lib), ("index.html", "x")]),
+            None
+        );
         let cra = r#"{"dependencies":{"react-scripts":"5"}}"#;
         assert_eq!(
             shape_of(&[("package.json", cra)]),

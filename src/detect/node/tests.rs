@@ -389,3 +389,21 @@ fn package_manager_from_engines_and_a_bun_start_script() {
     )]);
     assert_eq!(f.unwrap().start_command.as_deref(), Some("pnpm start"));
 }
+
+#[test]
+fn angular_server_rendering_runs_its_serve_ssr_script() {
+    let (f, _) = one(&[
+        (
+            "package.json",
+            r#"{"scripts":{"build":"ng build","serve:ssr:shop":"node dist/shop/server/server.mjs"},"dependencies":{"@angular/core":"19","@angular/ssr":"19"}}"#,
+        ),
+        (
+            "angular.json",
+            r#"{"projects":{"shop":{"architect":{"build":{"builder":"@angular-devkit/build-angular:application","options":{"outputPath":"dist/shop","ssr":{"entry":"server.ts"}}}}}}}"#,
+        ),
+    ]);
+    let f = f.unwrap();
+    assert_eq!(f.kind, ServiceType::Nodejs);
+    assert_eq!(f.start_command.as_deref(), Some("npm run serve:ssr:shop"));
+    assert_eq!(port(&f), Some(4000));
+}
