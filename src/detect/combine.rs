@@ -5,6 +5,7 @@
 
 use super::ANALYZERS;
 use super::compose;
+use super::dapr;
 use super::envfile;
 use super::finding::{Finding, Rank};
 use super::folder::Folder;
@@ -26,6 +27,8 @@ pub struct FolderResult {
     /// Kubernetes workloads declared in this folder's manifests: dependency evidence for the
     /// services they run.
     pub workloads: Vec<kube::Workload>,
+    /// What this folder's files say about other folders (a `dapr.yaml`'s apps: port, command).
+    pub folder_hints: Vec<dapr::FolderHint>,
 }
 
 /// A service before workspace-wide assembly (names, stacks, dependencies, order).
@@ -50,6 +53,8 @@ pub struct Draft {
     pub member_env: Vec<Vec<(String, String)>>,
     /// Folders (relative to this one) its Dockerfile copies into the image.
     pub copies: Vec<String>,
+    /// Folders (relative to this one) that are part of it: libraries it uses, page folders.
+    pub parts: Vec<String>,
     /// Environment variables the entry code takes its listening port from.
     pub port_vars: Vec<String>,
 }
@@ -85,6 +90,7 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
     let mut diagnostics = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     let workloads = kube::workloads(folder, &mut diagnostics);
+    let folder_hints = dapr::app_hints(folder, &mut diagnostics);
     if under_any(&folder.rel, TOOLING_DIRS) {
         return FolderResult {
             rel: folder.rel.clone(),
@@ -92,6 +98,7 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
             service: None,
             diagnostics,
             workloads,
+            folder_hints,
         };
     }
     for analyzer in ANALYZERS {
@@ -122,6 +129,7 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
         service,
         diagnostics,
         workloads,
+        folder_hints,
     }
 }
 
@@ -191,6 +199,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
     let mut proxy_targets: Vec<String> = Vec::new();
     let mut port_vars: Vec<String> = Vec::new();
     let mut copies: Vec<String> = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
     for f in &findings {
         for v in &f.port_vars {
             if !port_vars.contains(v) {
@@ -202,6 +211,11 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
                 copies.push(c.clone());
             }
         }
+        for m in &f.parts {
+            if !parts.contains(m) {
+                parts.push(m.clone());
+            }
+        }
     }
     for i in &order {
         let f = &findings[*i];
@@ -210,7 +224,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
             for (k, v) in &f.env_evidence {
                 if k != "PORT"
                     && port_vars.contains(k)
-                    && let Some(p) = ports::parse_port(v)
+                    && let Some(p) = ports::env_value_port(k, v)
                 {
                     hints.push(PortHint::new(p, PortSource::DockerfileEnv));
                 }
@@ -294,6 +308,8 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         health_check,
         members: win.members.clone(),
         dockerfile,
+        build_command: win.build_command.clone(),
+        output_dir: win.output_dir.clone(),
         ..Service::new(String::new(), folder.rel.clone(), kind, confidence)
     };
     apply_ports(&mut service, &hints);
@@ -306,6 +322,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         member_hints: Vec::new(),
         member_env: Vec::new(),
         copies,
+        parts,
         port_vars,
     })
 }

@@ -16,6 +16,10 @@ const ENTRIES: &[&str] = &[
     "main.js",
     "src/main.ts",
     "src/server.ts",
+    "index.ts",
+    "src/index.ts",
+    "src/mod.ts",
+    "src/app.ts",
 ];
 
 /// Marker in an import specifier → framework.
@@ -40,9 +44,24 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
             Err(e) => diags.push(lang::diag(folder, c, lang::json_error(c, &e))),
         }
     }
+    // Without a config, Deno code never sits beside another language's manifest (and the entry
+    // files are not probed there: most folders with a `src/` are other languages').
+    if manifest.is_none() && lang::has_other_manifest(folder, &[]) {
+        return None;
+    }
     // Entry files that are Deno code.
     let mut entries: Vec<(String, String)> = Vec::new();
-    for e in ENTRIES {
+    // `src/` is listed once instead of probing each entry name in it.
+    let src_files = if folder.has_dir("src") {
+        lang::list_dir(folder, "src").0
+    } else {
+        Vec::new()
+    };
+    let present = |e: &str| match e.strip_prefix("src/") {
+        Some(name) => src_files.iter().any(|f| f == name),
+        None => folder.has(e),
+    };
+    for e in ENTRIES.iter().filter(|e| present(e)) {
         if let Some(t) = folder.read_opt(e)
             && (manifest.is_some() || is_deno_code(&t))
         {
@@ -50,6 +69,11 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         }
     }
     if manifest.is_none() && entries.is_empty() {
+        return None;
+    }
+    // `src/` of a Deno program: the folder above runs `src/index.ts`.
+    let last = folder.rel.rsplit('/').next().unwrap_or("");
+    if manifest.is_none() && folder.rel != "." && matches!(last, "src" | "lib") {
         return None;
     }
 
@@ -125,6 +149,8 @@ fn is_deno_code(t: &str) -> bool {
         || t.contains("https://deno.land/")
         || t.contains("from \"jsr:")
         || t.contains("from 'jsr:")
+        || t.contains("from \"npm:")
+        || t.contains("from 'npm:")
 }
 
 #[cfg(test)]
@@ -181,6 +207,26 @@ mod tests {
         let f = f.unwrap();
         assert_eq!(port(&f), Some(8000));
         assert!((f.confidence - 0.8).abs() < 1e-9);
+    }
+
+    #[test]
+    fn deno_code_without_a_config_in_src() {
+        let (f, _) = one(&[(
+            "src/index.ts",
+            "import * as o from \"https://deno.land/x/cowsay/mod.ts\";\nconsole.log(o.say({ text: 'hi' }));\n",
+        )]);
+        let f = f.unwrap();
+        assert_eq!(f.start_command.as_deref(), Some("deno run -A src/index.ts"));
+        assert_eq!(f.indicators, vec!["src/index.ts"]);
+        let (f, _) = one(&[("main.ts", "import { Hono } from 'npm:hono';\n")]);
+        assert!(f.is_some());
+        // The `src` folder itself is the program's, not a second one.
+        let (dir, _) = temp(&[(
+            "index.ts",
+            "import * as o from \"https://deno.land/x/y/mod.ts\";\n",
+        )]);
+        let src = super::super::lang::testutil::folder_of(dir.path(), "app/src");
+        assert!(run(analyze, &src).0.is_none());
     }
 
     #[test]

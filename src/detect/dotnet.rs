@@ -1,6 +1,10 @@
-//! .NET: `*.csproj`/`*.fsproj`/`*.vbproj` (the Web SDK or ASP.NET Core packages make it `aspnet`),
-//! ports from `ASPNETCORE_URLS`, `appsettings.json` (`Urls`, Kestrel endpoints), `Program.cs` and
-//! `Properties/launchSettings.json`; connection strings as env evidence; a `*.sln` alone aggregates.
+//! .NET: `*.csproj`/`*.fsproj`/`*.vbproj` (the Web SDK or ASP.NET Core packages make it `aspnet`);
+//! a project runs only with the Web or Worker SDK or `OutputType Exe` (class libraries, Razor class
+//! libraries, Blazor WebAssembly, MAUI and desktop apps, test projects are not services); ports from
+//! `ASPNETCORE_URLS`/`ASPNETCORE_HTTP_PORTS` in the folder's env, `appsettings.json` and
+//! `appsettings.Production.json` (`Urls`, Kestrel endpoints), `Program.cs` and the project profile of
+//! `Properties/launchSettings.json`; connection strings as env evidence (never a port); a `*.sln`
+//! alone aggregates.
 
 use std::sync::LazyLock;
 
@@ -93,51 +97,71 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
             || packages
                 .iter()
                 .any(|p| p.starts_with("Microsoft.AspNetCore")));
-    let blazor_wasm = sdk.contains("BlazorWebAssembly");
+    let blazor_wasm = sdk.contains("BlazorWebAssembly")
+        || (packages
+            .iter()
+            .any(|p| p == "Microsoft.AspNetCore.Components.WebAssembly")
+            && !sdk.contains("Microsoft.NET.Sdk.Web"));
+    let razor_library = sdk.contains("Microsoft.NET.Sdk.Razor");
+    let targets = prop("TargetFramework")
+        .or_else(|| prop("TargetFrameworks"))
+        .unwrap_or_default();
+    let client_app = prop("UseMaui").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        || prop("UseWPF").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        || prop("UseWindowsForms").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        || ["-android", "-ios", "-maccatalyst", "-windows", "-tizen"]
+            .iter()
+            .any(|t| targets.contains(t));
     if web || blazor_wasm {
         f.tech("aspnet");
         f.rank = Rank::Framework;
     }
-    if blazor_wasm {
+    if blazor_wasm || razor_library {
         f.tech("blazor");
     }
+    if client_app {
+        f.tech("maui");
+    }
+    let web_sdk = sdk.contains("Microsoft.NET.Sdk.Web");
     let exe = !test_project
+        && !blazor_wasm
+        && !client_app
+        && !razor_library
         && (prop("OutputType").is_some_and(|t| t.eq_ignore_ascii_case("exe"))
             || sdk.contains("Worker")
-            || web);
+            || web_sdk);
 
-    // Ports: env and appsettings are runtime config, Program.cs literals and launch profiles are code.
-    for (k, v) in f.env_evidence.clone() {
-        if k == "ASPNETCORE_URLS" || k == "ASPNETCORE_HTTP_PORTS" {
-            for p in url_ports(&v).into_iter().chain(ports::parse_port(&v)) {
-                lang::add_port(&mut f, p, PortSource::RuntimeConfig);
-            }
-        }
+    // Ports, strongest first among equals: the folder's env, appsettings (Kestrel endpoints, then
+    // `Urls`), then code: Program.cs, the project's launch profile.
+    let env: std::collections::BTreeMap<String, String> = f.env_evidence.iter().cloned().collect();
+    if let Some(p) = ports::port_from_env(&env) {
+        lang::add_port(&mut f, p, PortSource::RuntimeConfig);
     }
-    if let Some(text) = folder.read_opt("appsettings.json") {
+    for name in ["appsettings.json", "appsettings.Production.json"] {
+        let Some(text) = folder.read_opt(name) else {
+            continue;
+        };
         match serde_json::from_str::<Value>(&lang::strip_jsonc(&text)) {
             Ok(v) => {
-                f.indicator("appsettings.json");
+                f.indicator(name);
                 let mut flat = Vec::new();
                 flatten("", &v, &mut flat);
-                for (k, val) in flat {
-                    if k == "Urls"
-                        || (k.starts_with("Kestrel__Endpoints__") && k.ends_with("__Url"))
-                    {
-                        for p in url_ports(&val) {
-                            lang::add_port(&mut f, p, PortSource::RuntimeConfig);
-                        }
+                let endpoints = flat
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("Kestrel__Endpoints__") && k.ends_with("__Url"));
+                let urls = flat.iter().filter(|(k, _)| k == "Urls" || k == "urls");
+                for (_, val) in endpoints.chain(urls) {
+                    if let Some(p) = ports::listen_urls_port(val) {
+                        lang::add_port(&mut f, p, PortSource::RuntimeConfig);
                     }
+                }
+                for kv in flat {
                     if f.env_evidence.len() < EVIDENCE_CAP {
-                        f.env_evidence.push((k, val));
+                        f.env_evidence.push(kv);
                     }
                 }
             }
-            Err(e) => diags.push(lang::diag(
-                folder,
-                "appsettings.json",
-                lang::json_error("appsettings.json", &e),
-            )),
+            Err(e) => diags.push(lang::diag(folder, name, lang::json_error(name, &e))),
         }
     }
     for entry in ["Program.cs", "Program.fs", "Startup.cs"] {
@@ -147,24 +171,18 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
             }
         }
     }
-    if let Some(ls) = folder.read_opt("Properties/launchSettings.json")
-        && let Ok(v) = serde_json::from_str::<Value>(&lang::strip_jsonc(&ls))
-        && let Some(profiles) = v.get("profiles").and_then(Value::as_object)
-    {
-        for p in profiles.values() {
-            if let Some(url) = p.get("applicationUrl").and_then(Value::as_str) {
-                // The plain-HTTP URL is what a container serves.
-                for u in url.split(';').filter(|u| u.starts_with("http://")) {
-                    for port in url_ports(u) {
-                        lang::add_port(&mut f, port, PortSource::CodeLiteral);
-                    }
-                }
-            }
-        }
+    // `dotnet run` listens on the launch profile's URL (kyozo's generated image sets ASPNETCORE_URLS
+    // to the port); a container built by the folder's own Dockerfile never reads it.
+    let own_image = ["Dockerfile", "Containerfile"]
+        .iter()
+        .any(|d| folder.has(d));
+    if !own_image && let Some(p) = launch_profile_port(folder, &project) {
+        lang::add_port(&mut f, p, PortSource::CodeLiteral);
     }
-    if web || blazor_wasm {
-        // Set in a Dockerfile (`ENV ASPNETCORE_HTTP_PORTS=7070`), this is the port Kestrel uses.
+    if exe && (web || web_sdk) {
+        // Set in compose or a Dockerfile, these are the port Kestrel uses.
         f.port_vars.push("ASPNETCORE_HTTP_PORTS".into());
+        f.port_vars.push("ASPNETCORE_URLS".into());
         lang::add_port(&mut f, 8080, PortSource::FrameworkDefault);
         f.env
             .insert("ASPNETCORE_ENVIRONMENT".into(), "Production".into());
@@ -178,11 +196,32 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     if exe {
         f.start_command = Some(format!("dotnet {assembly}.dll"));
     } else {
+        // A library, a browser or device app, a test suite: not a service.
         f.helper_only = true;
         f.ports.clear();
     }
     lang::finish(&mut f, web || blazor_wasm);
     Some(f)
+}
+
+/// The port of the launch profile `dotnet run` uses (the first `"commandName": "Project"` profile,
+/// the one named after the project first): its plain-HTTP `applicationUrl`.
+fn launch_profile_port(folder: &Folder, project: &str) -> Option<u16> {
+    let text = folder.read_opt("Properties/launchSettings.json")?;
+    let v: Value = serde_json::from_str(&lang::strip_jsonc(&text)).ok()?;
+    let profiles = v.get("profiles").and_then(Value::as_object)?;
+    let stem = project.rsplit_once('.').map_or(project, |(s, _)| s);
+    let is_project = |p: &Value| {
+        p.get("commandName")
+            .and_then(Value::as_str)
+            .is_none_or(|c| c == "Project")
+    };
+    let chosen = profiles
+        .get(stem)
+        .filter(|p| is_project(p))
+        .or_else(|| profiles.values().find(|p| is_project(p)))?;
+    let urls = chosen.get("applicationUrl").and_then(Value::as_str)?;
+    ports::listen_urls_port(urls)
 }
 
 fn url_ports(text: &str) -> Vec<u16> {
@@ -280,7 +319,10 @@ mod tests {
         let web = "<Project Sdk=\"Microsoft.NET.Sdk.Web\"><PropertyGroup><IsTestProject>true</IsTestProject></PropertyGroup></Project>";
         assert!(one(&[("Api.Tests.csproj", web)]).0.unwrap().helper_only);
         let (f, _) = one(&[("Api.csproj", WEB)]);
-        assert_eq!(f.unwrap().port_vars, vec!["ASPNETCORE_HTTP_PORTS"]);
+        assert_eq!(
+            f.unwrap().port_vars,
+            vec!["ASPNETCORE_HTTP_PORTS", "ASPNETCORE_URLS"]
+        );
     }
 
     #[test]
@@ -296,6 +338,65 @@ mod tests {
         assert_eq!(f.rank, Rank::Language);
         assert_eq!(f.start_command.as_deref(), Some("dotnet jobs.dll"));
         assert!(f.ports.is_empty());
+    }
+
+    #[test]
+    fn libraries_browser_and_device_apps_are_not_services() {
+        for proj in [
+            "<Project Sdk=\"Microsoft.NET.Sdk.Razor\"><PropertyGroup><TargetFramework>net8.0</TargetFramework></PropertyGroup></Project>",
+            "<Project Sdk=\"Microsoft.NET.Sdk.BlazorWebAssembly\"><PropertyGroup><TargetFramework>net8.0</TargetFramework></PropertyGroup></Project>",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><TargetFrameworks>net8.0-android;net8.0-ios</TargetFrameworks><OutputType>Exe</OutputType><UseMaui>true</UseMaui></PropertyGroup></Project>",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><OutputType>WinExe</OutputType><UseWPF>true</UseWPF></PropertyGroup></Project>",
+            // ASP.NET Core packages in a class library do not make it a web app.
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup><PackageReference Include=\"Microsoft.AspNetCore.Mvc.Core\" Version=\"2.2.5\" /></ItemGroup></Project>",
+        ] {
+            let (f, _) = one(&[("App.csproj", proj)]);
+            let f = f.unwrap();
+            assert!(f.helper_only, "{proj}");
+            assert!(f.ports.is_empty(), "{proj}");
+        }
+    }
+
+    #[test]
+    fn env_urls_beat_code_and_connection_strings_are_not_ports() {
+        let program = "var cs = \"Server=mysql;Port=3306;Database=shop;Uid=root;Pwd=x\";\nvar app = WebApplication.Create(args);\napp.Run();\n";
+        let (f, _) = one(&[
+            ("Api.csproj", WEB),
+            ("Program.cs", program),
+            (".env", "ASPNETCORE_URLS=http://+:8000\n"),
+        ]);
+        assert_eq!(port(&f.unwrap()), Some(8000));
+        let (f, _) = one(&[("Api.csproj", WEB), ("Program.cs", program)]);
+        assert_eq!(port(&f.unwrap()), Some(8080));
+        let (f, _) = one(&[
+            ("Api.csproj", WEB),
+            (".env", "ASPNETCORE_HTTP_PORTS=7070\n"),
+        ]);
+        assert_eq!(port(&f.unwrap()), Some(7070));
+    }
+
+    #[test]
+    fn launch_profiles_and_production_settings() {
+        // A byte-order mark, the project profile's plain-HTTP URL, IIS Express left out.
+        let ls = "\u{feff}{\n  \"iisSettings\": { \"iisExpress\": { \"applicationUrl\": \"http://localhost:48775\" } },\n  \"profiles\": {\n    \"IIS Express\": { \"commandName\": \"IISExpress\" },\n    \"api\": { \"commandName\": \"Project\", \"applicationUrl\": \"https://localhost:7007;http://localhost:5239\" }\n  }\n}\n";
+        let (f, _) = one(&[("Api.csproj", WEB), ("Properties/launchSettings.json", ls)]);
+        assert_eq!(port(&f.unwrap()), Some(5239));
+        let (f, _) = one(&[
+            ("Api.csproj", WEB),
+            ("Properties/launchSettings.json", ls),
+            (
+                "appsettings.Production.json",
+                "{ \"Kestrel\": { \"Endpoints\": { \"Http\": { \"Url\": \"http://0.0.0.0:9090\" } } } }",
+            ),
+        ]);
+        assert_eq!(port(&f.unwrap()), Some(9090));
+        // The folder's own image does not run `dotnet run`: the profile is not its port.
+        let (f, _) = one(&[
+            ("Api.csproj", WEB),
+            ("Properties/launchSettings.json", ls),
+            ("Dockerfile", "FROM mcr.microsoft.com/dotnet/aspnet:8.0\n"),
+        ]);
+        assert_eq!(port(&f.unwrap()), Some(8080));
     }
 
     #[test]

@@ -84,7 +84,15 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         .map(|m| m.as_str().to_string());
 
     for cfg in CONFIGS {
-        if let Some(t) = lang::scan_entry(folder, cfg, &mut f) {
+        if let Some(t) = folder.read_opt(cfg) {
+            // The endpoint's public `url: [port: 443]` and an `https:` listener are not the port
+            // the HTTP server listens on.
+            let listening: String = t
+                .lines()
+                .filter(|l| !l.contains("url:") && !l.contains("https:"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            lang::scan_text(&listening, &mut f);
             for re in ENV_PORT.iter() {
                 for c in re.captures_iter(&t) {
                     if let Some(p) = c.get(1).and_then(|m| ports::parse_port(m.as_str())) {
@@ -98,6 +106,7 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         for file in [
             format!("lib/{app}_web/router.ex"),
             format!("lib/{app}/router.ex"),
+            format!("lib/{app}/application.ex"),
             format!("lib/{app}.ex"),
         ] {
             lang::scan_entry(folder, &file, &mut f);
@@ -137,6 +146,18 @@ mod tests {
     fn one(files: &[(&str, &str)]) -> (Option<Finding>, Vec<Diagnostic>) {
         let (_d, f) = temp(files);
         run(analyze, &f)
+    }
+
+    #[test]
+    fn the_public_url_port_is_not_the_listening_port() {
+        let mix = "defmodule Hello.MixProject do\n  def project, do: [app: :hello]\n  def application, do: [mod: {Hello.Application, []}]\n  defp deps, do: [{:phoenix, \"~> 1.7\"}]\nend\n";
+        let runtime = "import Config\nif config_env() == :prod do\n  host = System.get_env(\"PHX_HOST\") || \"example.com\"\n  port = String.to_integer(System.get_env(\"PORT\") || \"4000\")\n  config :hello, HelloWeb.Endpoint,\n    url: [host: host, port: 443, scheme: \"https\"],\n    http: [ip: {0, 0, 0, 0, 0, 0, 0, 0}, port: port]\nend\n";
+        let (f, _) = one(&[("mix.exs", mix), ("config/runtime.exs", runtime)]);
+        assert_eq!(port(&f.unwrap()), Some(4000));
+        let plug = "defmodule Friends.MixProject do\n  def project, do: [app: :friends]\n  def application, do: [mod: {Friends.Application, []}]\n  defp deps, do: [{:plug_cowboy, \"~> 2.7\"}]\nend\n";
+        let app = "defmodule Friends.Application do\n  def start(_t, _a) do\n    children = [{Plug.Cowboy, port: 4100, scheme: :http, plug: Friends.Router}]\n  end\nend\n";
+        let (f, _) = one(&[("mix.exs", plug), ("lib/friends/application.ex", app)]);
+        assert_eq!(port(&f.unwrap()), Some(4100));
     }
 
     #[test]

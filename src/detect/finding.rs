@@ -36,6 +36,10 @@ pub struct Finding {
     /// Port evidence with its precedence source.
     pub ports: Vec<PortHint>,
     pub start_command: Option<String>,
+    /// The command that builds the files a static site serves (`npm run build`), when built.
+    pub build_command: Option<String>,
+    /// Where the built files land, relative to the folder (`dist`).
+    pub output_dir: Option<String>,
     /// Environment defaults the service should get (`NODE_ENV=production`, ...).
     pub env: BTreeMap<String, String>,
     /// `KEY=value` pairs seen in configuration (env files, compose `environment`, Dockerfile `ENV`):
@@ -54,6 +58,10 @@ pub struct Finding {
     /// Folders (relative to this one) that the Dockerfile copies into its image: a service found
     /// there is part of this one.
     pub copies: Vec<String>,
+    /// Folders (relative to this one) that are part of this service, not services of their own:
+    /// workspace members it depends on as libraries (a uv workspace root's members named in its
+    /// dependencies), page folders of a PHP site.
+    pub parts: Vec<String>,
     /// Environment variables the entry code reads its own listening port from (`FLASK_SERVER_PORT`):
     /// a value set for one of them in compose or a Dockerfile is the port.
     pub port_vars: Vec<String>,
@@ -78,6 +86,8 @@ impl Finding {
             technologies: Vec::new(),
             ports: Vec::new(),
             start_command: None,
+            build_command: None,
+            output_dir: None,
             env: BTreeMap::new(),
             env_evidence: Vec::new(),
             code_hosts: Vec::new(),
@@ -86,6 +96,7 @@ impl Finding {
             dockerfile: None,
             members: Vec::new(),
             copies: Vec::new(),
+            parts: Vec::new(),
             port_vars: Vec::new(),
             aggregator: false,
             helper_only: false,

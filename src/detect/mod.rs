@@ -19,6 +19,7 @@ pub mod walker;
 pub mod lang;
 
 pub mod compose;
+pub mod dapr;
 pub mod deno;
 pub mod dockerfile;
 pub mod dotnet;
@@ -373,7 +374,7 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
                 // `FLASK_SERVER_PORT=9091` in the member's environment, read by the entry code.
                 for (k, v) in member_env.get(mi).into_iter().flatten() {
                     if folder.port_vars.contains(k)
-                        && let Some(p) = ports::parse_port(v)
+                        && let Some(p) = ports::env_value_port(k, v)
                     {
                         folder
                             .hints
@@ -443,6 +444,41 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
         for t in techs {
             if !parent.technologies.contains(&t) {
                 parent.technologies.push(t);
+            }
+        }
+    }
+
+    // Folders that are part of another service (workspace members it uses as libraries, page
+    // folders of a site) are not services of their own.
+    for pi in 0..drafts.len() {
+        let parent_path = drafts[pi].1.service.path.clone();
+        for m in drafts[pi].1.parts.clone() {
+            if let Some(full) = compose::join_rel(&parent_path, &m)
+                && let Some(&ci) = by_path.get(&full)
+                && ci != pi
+                && drafts[ci].1.service.dockerfile.is_none()
+            {
+                drafts[ci].1.service.deployable = false;
+            }
+        }
+    }
+
+    // Files elsewhere that state a folder's port and start command (dapr multi-app runs).
+    for r in results {
+        for h in &r.folder_hints {
+            let Some(&i) = by_path.get(&h.dir) else {
+                continue;
+            };
+            let d = &mut drafts[i].1;
+            if let Some(p) = h.port {
+                d.hints
+                    .push(ports::PortHint::new(p, ports::PortSource::RuntimeConfig));
+                let hints = d.hints.clone();
+                combine::apply_ports(&mut d.service, &hints);
+            }
+            // The run file's command is how the app is started: it wins over a generated one.
+            if h.command.is_some() {
+                d.service.start_command.clone_from(&h.command);
             }
         }
     }

@@ -261,6 +261,14 @@ pub struct Service {
     /// win over detection and over the user config's defaults.
     #[serde(default)]
     pub overrides: Vec<String>,
+    /// The command that builds the service's files before it is served (`npm run build` for a
+    /// frontend that builds to static files), run in the folder; `None` when nothing is built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_command: Option<String>,
+    /// The folder, relative to the service's, that holds the files a static site serves once
+    /// built (`dist`, `build`, `out`); `None` when the folder itself is served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_dir: Option<String>,
 }
 
 impl Service {
@@ -294,6 +302,8 @@ impl Service {
             scaling: Scaling::default(),
             autoscale: false,
             overrides: Vec::new(),
+            build_command: None,
+            output_dir: None,
         }
     }
 

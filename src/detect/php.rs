@@ -78,6 +78,21 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     ] {
         lang::scan_entry(folder, entry, &mut f);
     }
+    // Page folders of a site served from this folder (`stuff/index.php` without a composer.json of
+    // its own) are part of it.
+    if folder.has("index.php") || public_index {
+        f.parts = folder
+            .dirs
+            .iter()
+            .filter(|d| !matches!(d.as_str(), "vendor" | "public" | "node_modules"))
+            .filter(|d| {
+                folder.read_opt(&format!("{d}/index.php")).is_some()
+                    && folder.read_opt(&format!("{d}/composer.json")).is_none()
+            })
+            .take(64)
+            .cloned()
+            .collect();
+    }
     lang::add_port(&mut f, 8000, PortSource::FrameworkDefault);
     let port = lang::best_port(&f).unwrap_or(8000);
 
@@ -122,6 +137,18 @@ mod tests {
     fn one(files: &[(&str, &str)]) -> (Option<Finding>, Vec<Diagnostic>) {
         let (_d, f) = temp(files);
         run(analyze, &f)
+    }
+
+    #[test]
+    fn page_folders_of_a_site_are_part_of_it() {
+        let (_d, folder) = temp(&[
+            ("index.php", "<?php echo 'home';\n"),
+            ("stuff/index.php", "<html>stuff</html>\n"),
+            ("api/index.php", "<?php\n"),
+            ("api/composer.json", "{}"),
+        ]);
+        let f = run(analyze, &folder).0.unwrap();
+        assert_eq!(f.parts, vec!["stuff"]);
     }
 
     #[test]

@@ -14,8 +14,8 @@ static GEM: LazyLock<Option<Regex>> =
 /// `port ENV.fetch("PORT") { 3000 }`, `port 3000` (puma), `set :port, 8080` (sinatra).
 static RUBY_PORT: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
-        r"(?m)^\s*port\s+(?:ENV\.fetch\([^)]*\)\s*\{\s*)?(\d{2,5})",
-        r"(?m)^\s*(?:set\s+:port\s*,|port\s*=)\s*(?:ENV\.fetch\([^)]*\)\s*\{\s*)?(\d{2,5})",
+        r#"(?m)^\s*port\s*\(?\s*(?:ENV\.fetch\([^)]*\)\s*\{\s*|Integer\(\s*ENV\.fetch\([^)]*\)\s*\{\s*|ENV\[\s*['"]\w+['"]\s*\]\s*(?:\|\||\bor\b)\s*)?['"]?(\d{2,5})"#,
+        r#"(?m)^\s*(?:set\s+:port\s*,|port\s*=)\s*(?:ENV\.fetch\([^)]*\)\s*\{\s*|ENV\[\s*['"]\w+['"]\s*\]\s*(?:\|\||\bor\b)\s*)?['"]?(\d{2,5})"#,
     ]
     .iter()
     .filter_map(|r| Regex::new(r).ok())
@@ -26,6 +26,8 @@ static RAILS_HEALTH: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r#"get\s+['"]([^'"]+)['"]\s*=>\s*['"]rails/health#show['"]"#).ok());
 
 const FRAMEWORKS: &[&str] = &["rails", "sinatra", "hanami", "roda", "grape"];
+/// Files that hold a plain Ruby program (no web framework) beside a `Gemfile`.
+const PROGRAMS: &[&str] = &["app.rb", "main.rb", "server.rb", "bot.rb", "worker.rb"];
 const ENTRIES: &[&str] = &[
     "config.ru",
     "app.rb",
@@ -34,9 +36,30 @@ const ENTRIES: &[&str] = &[
     "application.rb",
 ];
 
+/// A Ruby program alone (`main.rb`, no Gemfile): at the workspace root or beside a
+/// `.ruby-version`, and beside no other language's manifest.
+fn lone_program(folder: &Folder) -> Option<Finding> {
+    let entry = PROGRAMS.iter().copied().find(|e| folder.has(e))?;
+    if lang::has_other_manifest(folder, &[]) || !(folder.rel == "." || folder.has(".ruby-version"))
+    {
+        return None;
+    }
+    let mut f = lang::new_finding(
+        folder,
+        ServiceType::Ruby,
+        Rank::Language,
+        LANGUAGE_CONFIDENCE - 0.1,
+    );
+    f.indicator(entry);
+    f.tech("ruby");
+    lang::scan_entry(folder, entry, &mut f);
+    f.start_command = Some(format!("ruby {entry}"));
+    Some(f)
+}
+
 pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> {
     if !folder.has("Gemfile") && !folder.has("config.ru") {
-        return None;
+        return lone_program(folder);
     }
     let gems: Vec<String> = if folder.has("Gemfile") {
         let text = lang::read_or_diag(folder, "Gemfile", diags)?;
@@ -134,6 +157,11 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
                 .iter()
                 .find(|e| folder.has(e))
                 .map(|e| format!("bundle exec ruby {e} -o 0.0.0.0 -p {port}")),
+            // A plain Ruby program beside its Gemfile.
+            None if folder.has("Gemfile") => PROGRAMS
+                .iter()
+                .find(|e| folder.has(e))
+                .map(|e| format!("ruby {e}")),
             _ => None,
         };
     }
@@ -222,6 +250,44 @@ mod tests {
             f.start_command.as_deref(),
             Some("bundle exec rackup --host 0.0.0.0 -p 9292")
         );
+    }
+
+    #[test]
+    fn plain_ruby_and_puma_ports_from_the_environment() {
+        let (f, _) = one(&[
+            ("Gemfile", "source 'https://rubygems.org'\n"),
+            ("app.rb", "puts 'hello'\n"),
+        ]);
+        let f = f.unwrap();
+        assert_eq!(f.start_command.as_deref(), Some("ruby app.rb"));
+        assert!(!f.helper_only);
+        assert!(f.ports.is_empty());
+        let (f, _) = one(&[
+            ("Gemfile", "gem 'sinatra'\ngem 'puma'\n"),
+            ("config.ru", "require './app'\nrun Sinatra::Application\n"),
+            ("config/puma.rb", "port ENV['PORT'] || 4567\n"),
+            ("Procfile", "web: bundle exec puma\n"),
+        ]);
+        assert_eq!(port(&f.unwrap()), Some(4567));
+        let (f, _) = one(&[
+            ("Gemfile", "gem 'sinatra'\n"),
+            (
+                "app.rb",
+                "require 'sinatra'\nset :port, ENV['PORT'] || 8123\n",
+            ),
+        ]);
+        assert_eq!(port(&f.unwrap()), Some(8123));
+    }
+
+    #[test]
+    fn a_lone_ruby_program_at_the_root() {
+        let (dir, _) = temp(&[("main.rb", "puts 'hello'\n")]);
+        let root = super::super::lang::testutil::folder_of(dir.path(), ".");
+        let f = run(analyze, &root).0.unwrap();
+        assert_eq!(f.start_command.as_deref(), Some("ruby main.rb"));
+        assert!((f.confidence - 0.7).abs() < 1e-9);
+        let nested = super::super::lang::testutil::folder_of(dir.path(), "tools");
+        assert!(run(analyze, &nested).0.is_none());
     }
 
     #[test]

@@ -94,14 +94,24 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     {
         bins.push((name.clone(), "src/main.rs".to_string()));
     }
-    if package.is_some() && bins.is_empty() {
+    let default_run = package
+        .and_then(|p| p.get("default-run"))
+        .and_then(toml::Value::as_str);
+    if package.is_some() && (bins.is_empty() || default_run.is_some()) {
         let (files, _) = lang::list_dir(folder, "src/bin");
         for file in files.iter().filter(|f| f.ends_with(".rs")) {
-            bins.push((
-                file.trim_end_matches(".rs").to_string(),
-                format!("src/bin/{file}"),
-            ));
+            let name = file.trim_end_matches(".rs");
+            if !bins.iter().any(|(n, _)| n == name) {
+                bins.push((name.to_string(), format!("src/bin/{file}")));
+            }
         }
+    }
+    // `default-run` names the binary `cargo run` starts.
+    if let Some(d) = default_run
+        && let Some(i) = bins.iter().position(|(n, _)| n == d)
+    {
+        let b = bins.remove(i);
+        bins.insert(0, b);
     }
 
     // Frameworks from dependencies.
@@ -124,9 +134,44 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         f.rank = Rank::Framework;
     }
 
+    let networked = deps.iter().any(|d| NET_DEPS.contains(d));
+    let tool = !framework
+        && !networked
+        && folder.rel != "."
+        // A library's companion binary (`src/lib.rs` beside `src/main.rs`) or a command-line tool.
+        && (folder.read_opt("src/lib.rs").is_some() || deps.contains(&"clap"));
+    if !framework
+        && !bins.is_empty()
+        && (tool || helper_binary(folder, pkg_name.as_deref(), &manifest))
+    {
+        // A workspace's tooling (xtask, fuzz targets, benchmarks, code generators): not a service.
+        f.helper_only = true;
+        lang::finish(&mut f, framework);
+        return Some(f);
+    }
     if let Some((name, _)) = bins.first() {
         f.start_command = Some(format!("./{name}"));
-        for (_, src) in bins.iter().take(8) {
+        // The binaries, then the modules that usually hold a server's default address.
+        let src_files = if framework {
+            lang::list_dir(folder, "src").0
+        } else {
+            Vec::new()
+        };
+        let config = CONFIG_MODULES
+            .iter()
+            .filter(|m| {
+                src_files
+                    .iter()
+                    .any(|f| Some(f.as_str()) == m.strip_prefix("src/"))
+            })
+            .map(|m| m.to_string());
+        let sources: Vec<String> = bins
+            .iter()
+            .take(8)
+            .map(|(_, src)| src.clone())
+            .chain(config.filter(|_| framework))
+            .collect();
+        for src in &sources {
             if let Some(text) = lang::scan_entry(folder, src, &mut f) {
                 scan_addr_tuples(&text, &mut f);
             }
@@ -153,6 +198,94 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
 
     lang::finish(&mut f, framework);
     Some(f)
+}
+
+/// Dependencies of a program that serves or runs long: async runtimes, servers, brokers, databases.
+const NET_DEPS: &[&str] = &[
+    "tokio",
+    "async-std",
+    "smol",
+    "actix-rt",
+    "actix-web",
+    "axum",
+    "warp",
+    "rocket",
+    "poem",
+    "tide",
+    "salvo",
+    "tonic",
+    "hyper",
+    "tiny_http",
+    "rouille",
+    "iron",
+    "gotham",
+    "lapin",
+    "rdkafka",
+    "async-nats",
+    "nats",
+    "redis",
+    "sqlx",
+    "diesel",
+    "postgres",
+    "mongodb",
+    "tokio-postgres",
+    "rumqttc",
+    "zmq",
+    "mio",
+];
+
+/// Modules of a server crate that usually hold its default listening address.
+const CONFIG_MODULES: &[&str] = &[
+    "src/config.rs",
+    "src/option.rs",
+    "src/options.rs",
+    "src/settings.rs",
+    "src/cli.rs",
+    "src/args.rs",
+];
+
+/// Folder and crate names of a workspace's tooling.
+const TOOLING: &[&str] = &[
+    "xtask",
+    "fuzz",
+    "bench",
+    "benches",
+    "benchmarks",
+    "tools",
+    "tool",
+    "scripts",
+    "codegen",
+    "examples",
+    "devtools",
+    "dev-tools",
+    "build-tools",
+    "test-utils",
+    "testing",
+];
+
+/// Whether a binary crate below the workspace root is tooling: `xtask`, a `cargo fuzz` crate, a
+/// benchmark or code generator (by crate or folder name), anything under `tools/`, `examples/`, ...
+fn helper_binary(folder: &Folder, name: Option<&str>, manifest: &toml::Table) -> bool {
+    if folder.rel == "." {
+        return false;
+    }
+    let fuzz = manifest
+        .get("package")
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("cargo-fuzz"))
+        .is_some();
+    let tool_name = |w: &str| {
+        let w = w.to_ascii_lowercase();
+        ["fuzz", "benches", "benchmarks", "codegen"].contains(&w.as_str())
+            || w.starts_with("xtask")
+            || w.ends_with("-xtask")
+            || w.ends_with("-bench")
+            || w.ends_with("-benches")
+            || w.ends_with("-codegen")
+            || w.ends_with("-fuzz")
+    };
+    let tool_dir = |w: &str| TOOLING.contains(&w.to_ascii_lowercase().as_str()) || tool_name(w);
+    fuzz || name.is_some_and(tool_name) || folder.rel.split('/').any(tool_dir)
 }
 
 fn scan_addr_tuples(text: &str, f: &mut Finding) {
@@ -319,6 +452,79 @@ mod tests {
         assert_eq!(port(&f.unwrap()), Some(9000));
         let (f, _) = one(&[("Cargo.toml", cargo), ("src/main.rs", "fn main() {}")]);
         assert_eq!(port(&f.unwrap()), Some(8000));
+    }
+
+    #[test]
+    fn workspace_tooling_binaries_are_not_services() {
+        let cargo = "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\n";
+        let (dir, _) = temp(&[("Cargo.toml", cargo), ("src/main.rs", "fn main() {}\n")]);
+        let nested = super::super::lang::testutil::folder_of(dir.path(), "xtask");
+        assert!(run(analyze, &nested).0.unwrap().helper_only);
+        let fuzz = "[package]\nname = \"p-fuzz\"\nversion = \"0.0.0\"\n[package.metadata]\ncargo-fuzz = true\n[[bin]]\nname = \"t1\"\npath = \"fuzz_targets/t1.rs\"\n";
+        let (dir, _) = temp(&[
+            ("Cargo.toml", fuzz),
+            ("fuzz_targets/t1.rs", "fn main() {}\n"),
+        ]);
+        let nested = super::super::lang::testutil::folder_of(dir.path(), "fuzz");
+        assert!(run(analyze, &nested).0.unwrap().helper_only);
+        let generator = "[package]\nname = \"gen\"\nversion = \"0.1.0\"\n";
+        let (dir, _) = temp(&[("Cargo.toml", generator), ("src/main.rs", "fn main() {}\n")]);
+        let tools = super::super::lang::testutil::folder_of(dir.path(), "tools/gen");
+        assert!(run(analyze, &tools).0.unwrap().helper_only);
+        // A server in the workspace is a service; a root crate named like tooling is too.
+        let api =
+            "[package]\nname = \"api\"\nversion = \"0.1.0\"\n[dependencies]\naxum = \"0.7\"\n";
+        let (dir, _) = temp(&[("Cargo.toml", api), ("src/main.rs", "fn main() {}\n")]);
+        let svc = super::super::lang::testutil::folder_of(dir.path(), "crates/api");
+        assert!(!run(analyze, &svc).0.unwrap().helper_only);
+        let (dir, _) = temp(&[("Cargo.toml", cargo), ("src/main.rs", "fn main() {}\n")]);
+        let root = super::super::lang::testutil::folder_of(dir.path(), ".");
+        assert!(!run(analyze, &root).0.unwrap().helper_only);
+        // A library's companion binary and a command-line tool, without a runtime, are tooling.
+        let cli =
+            "[package]\nname = \"parser\"\nversion = \"0.1.0\"\n[dependencies]\nnom = \"7\"\n";
+        let (dir, _) = temp(&[
+            ("Cargo.toml", cli),
+            ("src/lib.rs", "pub fn p() {}\n"),
+            ("src/main.rs", "fn main() {}\n"),
+        ]);
+        let nested = super::super::lang::testutil::folder_of(dir.path(), "crates/parser");
+        assert!(run(analyze, &nested).0.unwrap().helper_only);
+        let clap =
+            "[package]\nname = \"admin\"\nversion = \"0.1.0\"\n[dependencies]\nclap = \"4\"\n";
+        let (dir, _) = temp(&[("Cargo.toml", clap), ("src/main.rs", "fn main() {}\n")]);
+        let nested = super::super::lang::testutil::folder_of(dir.path(), "crates/admin");
+        assert!(run(analyze, &nested).0.unwrap().helper_only);
+        let worker = "[package]\nname = \"worker\"\nversion = \"0.1.0\"\n[dependencies]\nclap = \"4\"\ntokio = \"1\"\n";
+        let (dir, _) = temp(&[
+            ("Cargo.toml", worker),
+            ("src/lib.rs", "pub fn run() {}\n"),
+            ("src/main.rs", "fn main() {}\n"),
+        ]);
+        let nested = super::super::lang::testutil::folder_of(dir.path(), "crates/worker");
+        assert!(!run(analyze, &nested).0.unwrap().helper_only);
+        // A server's default address in its options module.
+        let srv = "[package]\nname = \"search\"\nversion = \"0.1.0\"\n[dependencies]\nactix-web = \"4\"\n";
+        let (_d, f) = temp(&[
+            ("Cargo.toml", srv),
+            ("src/main.rs", "fn main() {}\n"),
+            (
+                "src/option.rs",
+                "const DEFAULT_HTTP_ADDR: &str = \"localhost:7700\";\n",
+            ),
+        ]);
+        assert_eq!(port(&run(analyze, &f).0.unwrap()), Some(7700));
+        // `default-run` picks the binary.
+        let multi = "[package]\nname = \"m\"\nversion = \"0.1.0\"\ndefault-run = \"bin1\"\n";
+        let (_d, f) = temp(&[
+            ("Cargo.toml", multi),
+            ("src/main.rs", "fn main() {}\n"),
+            ("src/bin/bin1.rs", "fn main() {}\n"),
+        ]);
+        assert_eq!(
+            run(analyze, &f).0.unwrap().start_command.as_deref(),
+            Some("./bin1")
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Static sites: an `index.html` in a folder with no language manifest, served on port 80.
+//! Static sites: an `index.html` in a folder with no language manifest, or a `Staticfile` (whose
+//! `root:` names the folder served), served on port 80.
 
 use super::lang;
 use super::ports::PortSource;
@@ -50,12 +51,33 @@ const TEMPLATE_MARKERS: &[&str] = &[
     "%PUBLIC_URL%",
     "@extends",
     "<?php",
+    // Flutter's web template (`web/index.html` of a Flutter app).
+    "$FLUTTER_BASE_HREF",
+    "flutter_bootstrap.js",
 ];
 
 /// Root-level scripts whose URL literals are dependency evidence.
 const SCRIPTS: &[&str] = &["config.js", "app.js", "main.js", "script.js", "env.js"];
 
+/// The folder a `Staticfile` serves (`root: dist`), when it names one below this folder.
+pub fn staticfile_root(folder: &Folder) -> Option<String> {
+    let text = folder.read_opt("Staticfile")?;
+    text.lines().find_map(|l| {
+        let v = l
+            .trim()
+            .strip_prefix("root:")?
+            .trim()
+            .trim_matches(['"', '\'']);
+        let v = v.trim_start_matches("./").trim_end_matches('/');
+        (!v.is_empty() && v != "." && !v.contains("..") && !v.starts_with('/'))
+            .then(|| v.to_string())
+    })
+}
+
 pub fn analyze(folder: &Folder, _diags: &mut Vec<Diagnostic>) -> Option<Finding> {
+    if folder.has("Staticfile") && !lang::has_other_manifest(folder, &[]) {
+        return Some(staticfile_site(folder));
+    }
     let index = ["index.html", "index.htm"]
         .into_iter()
         .find(|i| folder.has(i))?;
@@ -88,6 +110,40 @@ pub fn analyze(folder: &Folder, _diags: &mut Vec<Diagnostic>) -> Option<Finding>
     // A static server has no `/health` route; its root page is the check.
     f.health_path = Some("/".into());
     Some(f)
+}
+
+/// A folder with a `Staticfile`: its `root:` folder (or itself) is served; that folder is part of
+/// this site, not a second one.
+fn staticfile_site(folder: &Folder) -> Finding {
+    let mut f = lang::new_finding(folder, ServiceType::Static, Rank::Static, STATIC_CONFIDENCE);
+    f.indicator("Staticfile");
+    f.tech("html");
+    f.boost(lang::EVIDENCE_BOOST);
+    let root = staticfile_root(folder);
+    let served = root.clone().unwrap_or_default();
+    let index = if served.is_empty() {
+        "index.html".to_string()
+    } else {
+        format!("{served}/index.html")
+    };
+    if let Some(text) = folder.read_opt(&index) {
+        for h in lang::code_hosts(&text) {
+            if !f.code_hosts.contains(&h) {
+                f.code_hosts.push(h);
+            }
+        }
+    }
+    if let Some(r) = root {
+        let top = r.split('/').next().unwrap_or(&r).to_string();
+        f.parts.push(top);
+        f.start_command = Some(format!("busybox httpd -f -v -p 80 -h {r}"));
+        f.output_dir = Some(r);
+    } else {
+        f.start_command = Some("busybox httpd -f -v -p 80 -h .".into());
+    }
+    lang::add_port(&mut f, 80, PortSource::FrameworkDefault);
+    f.health_path = Some("/".into());
+    f
 }
 
 #[cfg(test)]
@@ -123,6 +179,25 @@ mod tests {
         let nested =
             super::super::lang::testutil::folder_of(&dir.path().join("public"), "app/public");
         assert!(run(analyze, &nested).0.is_none());
+    }
+
+    #[test]
+    fn a_staticfile_serves_its_root() {
+        let (_d, folder) = temp(&[
+            ("Staticfile", "root: site\nindex_fallback: false\n"),
+            ("site/index.html", "<a href=\"http://api:8080/x\">x</a>"),
+        ]);
+        let f = run(analyze, &folder).0.unwrap();
+        assert_eq!(f.kind, ServiceType::Static);
+        assert_eq!(f.indicators, vec!["Staticfile"]);
+        assert_eq!(f.output_dir.as_deref(), Some("site"));
+        assert_eq!(f.parts, vec!["site"]);
+        assert_eq!(f.code_hosts, vec!["api"]);
+        assert_eq!(port(&f), Some(80));
+        let (_d, folder) = temp(&[("Staticfile", "pushstate: enabled\n"), ("index.html", "x")]);
+        let f = run(analyze, &folder).0.unwrap();
+        assert_eq!(f.output_dir, None);
+        assert!(f.parts.is_empty());
     }
 
     #[test]
