@@ -10,7 +10,7 @@ use kyozo::config::Config;
 use kyozo::deploy::{Deployer, Health, Progress};
 use kyozo::detect::{self, DetectOptions, Service, ServiceType};
 use kyozo::runtime::{Engine, LogOptions};
-use kyozo::store::{EventKind, Store};
+use kyozo::store::{EventKind, ServiceState, Store};
 use support::{TestWs, engine_ready, http_get, wait_for};
 
 async fn deployer(ws: &TestWs) -> Deployer {
@@ -116,7 +116,7 @@ async fn chain_deploys_in_waves_and_reaches_by_service_name() {
     );
     assert_eq!(done.triggered_by, kyozo::store::whoami());
     let rec = d.service_record("backend").await.unwrap().unwrap();
-    assert_eq!(rec.status, "running");
+    assert_eq!(rec.status, ServiceState::Running);
     assert_eq!(rec.containers.len(), 1);
     assert!(
         rec.image
@@ -214,7 +214,7 @@ async fn scale_up_and_down_with_deterministic_replicas_and_stop_start() {
     d.stop(&topo, &["backend".to_string()]).await.unwrap();
     let status = d.status(&topo, false).await.unwrap();
     let b = status.iter().find(|s| s.name == "backend").unwrap();
-    assert_eq!(b.status, "stopped");
+    assert_eq!(b.status, ServiceState::Stopped);
     assert_eq!(b.replicas.running, 0);
     assert_eq!(ws.containers().len(), 2);
     d.start(&topo, &["backend".to_string()]).await.unwrap();
@@ -334,7 +334,7 @@ async fn compose_stack_up_and_down() {
     );
     let status = d.status(&topo, false).await.unwrap();
     let s = status.iter().find(|s| s.name == "stack").unwrap();
-    assert_eq!(s.status, "running");
+    assert_eq!(s.status, ServiceState::Running);
     assert_eq!(s.replicas.running, 2);
     let port = s.ports.iter().find(|p| p.container == 80).unwrap().host;
     assert!(wait_for(10, || http_get(port, "/").map(|x| x.0)).is_some());
@@ -489,7 +489,7 @@ async fn down_after_a_failed_compose_up_leaves_nothing() {
         assert!(d.containers(stack).await.unwrap().is_empty());
         assert_eq!(networks(), vec![project_net.clone()], "up left its network");
         let status = d.status(&topo, false).await.unwrap();
-        assert_eq!(status[0].status, "error");
+        assert_eq!(status[0].status, ServiceState::Error);
         let file = ws.root.join("stack/compose.yaml");
         let good = std::fs::read_to_string(&file).unwrap();
         if broken_file {
@@ -500,7 +500,7 @@ async fn down_after_a_failed_compose_up_leaves_nothing() {
         std::fs::write(&file, good).unwrap();
         assert!(networks().is_empty(), "left behind: {:?}", networks());
         let status = d.status(&topo, false).await.unwrap();
-        assert_eq!(status[0].status, "deployable", "{status:?}");
+        assert_eq!(status[0].status, ServiceState::Deployable, "{status:?}");
     }
     // nothing was there to remove: no removal event
     assert_ne!(events(&d, Some("stack"))[0].kind, EventKind::ServiceRemoved);

@@ -294,7 +294,7 @@ fn record_detection(
     for (service, fields) in changed {
         let ev = NewEvent::new(service, EventKind::DetectionChanged)
             .data(serde_json::json!({ "changed": fields }))
-            .triggered_by(crate::deploy::deployer::AUTOMATIC);
+            .triggered_by(crate::deploy::AUTOMATIC);
         h.store.append_event(h.workspace.id, ev)?;
     }
     Ok(())

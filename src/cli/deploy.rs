@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 
 use super::{Command, StoreArgs};
 use crate::config::Config;
-use crate::deploy::{self, Deployer, Progress, ServiceStatus, names};
+use crate::deploy::{self, Deployer, Progress, ServiceStatus, UpOptions, names};
 use crate::detect::{DetectOptions, Topology};
 use crate::runtime::{Engine, LogOptions};
 use crate::store::{Event, Store};
@@ -80,12 +80,20 @@ async fn dispatch(cmd: Command, store_args: &StoreArgs) -> Result<ExitCode> {
             json,
             limit,
         } => events(&path.path, store_args, service.as_deref(), json, limit),
-        Command::Up { services, path } => {
-            let (d, topo) = setup(&path.path, store_args).await?;
+        Command::Up {
+            services,
+            path,
+            rebuild,
+        } => {
             validate_names(&services)?;
+            let (d, topo) = setup(&path.path, store_args).await?;
             let mut err = std::io::stderr();
+            let opts = UpOptions {
+                rebuild,
+                ..UpOptions::default()
+            };
             let report = d
-                .up(&topo, &services, |p| print_progress(&mut err, &p))
+                .up_with(&topo, &services, &opts, |p| print_progress(&mut err, &p))
                 .await?;
             let mut out = std::io::stdout().lock();
             for s in &report.deployed {
@@ -93,6 +101,12 @@ async fn dispatch(cmd: Command, store_args: &StoreArgs) -> Result<ExitCode> {
             }
             for s in &report.unchanged {
                 writeln!(out, "{s}\tunchanged")?;
+            }
+            for s in &report.refused {
+                writeln!(out, "{s}\trefused")?;
+            }
+            for s in &report.cancelled {
+                writeln!(out, "{s}\tcancelled")?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -243,6 +257,10 @@ async fn setup(path: &Path, store: &StoreArgs) -> Result<(Deployer, Topology)> {
         let root = root.clone();
         tokio::task::spawn_blocking(move || Deployer::new(engine, store, &root, config)).await??
     };
+    // what a killed kyozo process left half done is closed (and said) first
+    for s in d.recover(&topo).await? {
+        eprintln!("{s}: an interrupted operation was closed and the service repaired (see `kyozo events {s}`)");
+    }
     Ok((d, topo))
 }
 
@@ -263,7 +281,22 @@ fn print_progress(err: &mut impl Write, p: &Progress) {
         Progress::Cached { service, image } => writeln!(err, "{service}: image {image} exists"),
         Progress::Unchanged { service } => writeln!(err, "{service}: unchanged"),
         Progress::Done { service, ms } => writeln!(err, "{service}: ready in {}", secs(*ms)),
-        Progress::Failed { service, error } => writeln!(err, "{service}: failed: {error}"),
+        Progress::Failed {
+            service,
+            error,
+            rolled_back,
+        } => {
+            let kept = if *rolled_back {
+                " (rolled back: the previous version keeps running)"
+            } else {
+                ""
+            };
+            writeln!(err, "{service}: failed: {error}{kept}")
+        }
+        Progress::Cancelled { service, detail } => {
+            writeln!(err, "{service}: cancelled ({detail})")
+        }
+        Progress::Refused { service, reason } => writeln!(err, "{service}: refused: {reason}"),
     };
 }
 
@@ -312,11 +345,7 @@ fn plan(path: &Path, service: &str, json: bool) -> Result<ExitCode> {
         "limits:     memory {} ({} bytes), cpu {}",
         p.memory, p.memory_bytes, p.cpu
     )?;
-    writeln!(
-        out,
-        "health:     GET {} every {}s (timeout {}s, {} retries)",
-        p.health.path, p.health.interval_s, p.health.timeout_s, p.health.retries
-    )?;
+    writeln!(out, "health:     {}", p.health_text())?;
     for (k, v) in &p.env {
         writeln!(out, "env:        {k}={v}")?;
     }
@@ -354,7 +383,7 @@ fn print_ps(list: &[ServiceStatus]) -> Result<()> {
         let status = if s.drifted {
             format!("{}*", s.status)
         } else {
-            s.status.clone()
+            s.status.to_string()
         };
         writeln!(
             out,

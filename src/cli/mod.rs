@@ -77,11 +77,18 @@ pub enum Command {
         json: bool,
     },
     /// Build and run services in dependency order (all deployable services when none are named).
+    ///
+    /// A running service is replaced only once its new version runs (and is healthy); when the
+    /// new one fails, the old one keeps running. A service another kyozo operation holds is
+    /// refused (left out of a deploy of all).
     Up {
         /// Service names.
         services: Vec<String>,
         #[command(flatten)]
         path: PathArg,
+        /// Build without the engine's cache and replace, even when nothing changed.
+        #[arg(long)]
+        rebuild: bool,
     },
     /// Stop and remove services (all when none are named); their history is kept.
     Down {
@@ -111,7 +118,8 @@ pub enum Command {
         #[command(flatten)]
         path: PathArg,
     },
-    /// Set the number of replicas of a service.
+    /// Set the number of replicas of a service, within its scaling limits (1 to 3 unless
+    /// `.kyozo.toml` says otherwise); 0 stops it and keeps it deployed.
     Scale {
         service: String,
         replicas: u32,

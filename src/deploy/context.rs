@@ -79,13 +79,29 @@ impl DockerIgnore {
     /// Whether a context-relative path (with `/`) is excluded: by the last rule matching it or one
     /// of its parent folders.
     pub fn excluded(&self, rel: &str) -> bool {
-        let mut excluded = false;
+        self.verdict(rel).unwrap_or(false)
+    }
+
+    /// What the last rule matching the path (or a parent folder) says: `Some(true)` excluded,
+    /// `Some(false)` included again by a `!` rule, `None` when no rule speaks of it.
+    pub fn verdict(&self, rel: &str) -> Option<bool> {
+        let mut verdict = None;
         for rule in &self.rules {
             if rule.re.is_match(rel) || parents(rel).any(|p| rule.re.is_match(p)) {
-                excluded = !rule.exception;
+                verdict = Some(!rule.exception);
             }
         }
-        excluded
+        verdict
+    }
+
+    /// Whether the last rule naming the path itself is a `!` exception (a secret file is sent
+    /// only when the folder's `.dockerignore` asks for it by name or pattern).
+    pub fn reincluded(&self, rel: &str) -> bool {
+        self.rules
+            .iter()
+            .rev()
+            .find(|r| r.re.is_match(rel))
+            .is_some_and(|r| r.exception)
     }
 
     /// Whether a folder could hold an exception, so it must be walked even when excluded.
@@ -159,6 +175,17 @@ fn glob_to_regex(p: &str) -> String {
     out
 }
 
+/// Whether a file is a secret that stays out of build contexts unless a `!` rule of the
+/// folder's `.dockerignore` names it: `.env` and `.env.*` (not `.env.example`), `*.pem`, `*.key`,
+/// `id_rsa*`. Its values reach the container at run time instead (the plan's env).
+pub fn is_secret_file(name: &str) -> bool {
+    name == ".env"
+        || (name.starts_with(".env.") && name != ".env.example")
+        || name.ends_with(".pem")
+        || name.ends_with(".key")
+        || name.starts_with("id_rsa")
+}
+
 /// The files of a folder that go into its context, sorted, folder-relative with `/`.
 pub fn context_files(dir: &Path) -> Result<Vec<String>, ContextError> {
     let ignore = match std::fs::read_to_string(dir.join(".dockerignore")) {
@@ -209,8 +236,14 @@ fn walk(
                 continue;
             }
             walk(dir, &path, ignore, out)?;
-        } else if (ft.is_file() || ft.is_symlink()) && !ignore.excluded(&path) {
-            out.push(path);
+        } else if ft.is_file() || ft.is_symlink() {
+            let keep = match ignore.verdict(&path) {
+                Some(excluded) => !excluded && (!is_secret_file(&name) || ignore.reincluded(&path)),
+                None => !is_secret_file(&name),
+            };
+            if keep {
+                out.push(path);
+            }
         }
     }
     Ok(())
@@ -295,6 +328,30 @@ mod tests {
         let p = root.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, rel).unwrap();
+    }
+
+    #[test]
+    fn secrets_stay_out_unless_dockerignore_asks_for_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for f in [
+            "app.py", ".env", ".env.local", ".env.example", "tls/server.pem", "server.key",
+            "id_rsa", "id_rsa.pub", "keys.txt",
+        ] {
+            touch(root, f);
+        }
+        assert_eq!(
+            context_files(root).unwrap(),
+            vec![".env.example", "app.py", "keys.txt"]
+        );
+        // a `!` rule that names one brings it back; a .dockerignore silent about it does not
+        std::fs::write(root.join(".dockerignore"), "*.log\n!.env.local\n").unwrap();
+        assert_eq!(
+            context_files(root).unwrap(),
+            vec![".dockerignore", ".env.example", ".env.local", "app.py", "keys.txt"]
+        );
+        assert!(is_secret_file(".env") && is_secret_file(".env.production"));
+        assert!(!is_secret_file(".env.example") && !is_secret_file("env"));
     }
 
     #[test]

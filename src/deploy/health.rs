@@ -1,12 +1,114 @@
-//! Health probes without the engine's own check: HTTP GET on the mapped host port (2xx/3xx
-//! healthy); a 404 on the default path falls back to a TCP probe (does the service listen?).
+//! Health: probes without the engine's own check (HTTP GET on the mapped host port, 2xx/3xx
+//! healthy; a 404 on the default path falls back to a TCP probe: does the service listen?), and
+//! the checks of deployed services that record failures and recoveries. A failure right after a
+//! start does not count during the start period (the service's health interval).
 
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::deployer::{AUTOMATIC, Deployer};
+use super::error::DeployError;
+use crate::detect::{Service, Topology};
+use crate::store::{self, EventKind, NewEvent, ServiceState};
+
 pub use crate::store::Health;
+
+/// The outcome of one health check of one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthReport {
+    pub service: String,
+    pub health: Health,
+    pub previous: Health,
+    pub reason: String,
+}
+
+impl Deployer {
+    /// Checks the health of every deployed service of the topology and records transitions
+    /// (`health_check_failed`, `health_recovered`, triggered by `kyozo`).
+    pub async fn check_health(&self, topo: &Topology) -> Result<Vec<HealthReport>, DeployError> {
+        let mut out = Vec::new();
+        for svc in topo
+            .services
+            .iter()
+            .filter(|s| s.deployable && s.kind.deployable())
+        {
+            if let Some(r) = self.check_service_health(svc).await? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks one service; `None` when it is not deployed or was stopped on purpose. A failure
+    /// within the start period of its newest replica reads as `unknown` (starting), not
+    /// unhealthy.
+    pub async fn check_service_health(
+        &self,
+        svc: &Service,
+    ) -> Result<Option<HealthReport>, DeployError> {
+        let unit = self.unit(svc);
+        let cs = unit.containers().await?;
+        if cs.is_empty() {
+            return Ok(None);
+        }
+        let mut rec = self.record(svc).await?;
+        if rec.status == ServiceState::Stopped && !cs.iter().any(|c| c.running()) {
+            // stopped on purpose: nothing to judge
+            return Ok(None);
+        }
+        let mut infos = Vec::new();
+        for c in &cs {
+            infos.push(self.engine().inspect(&c.id).await?);
+        }
+        let plan = self.plan(svc)?;
+        let mut probe = unit.probe(&plan, &infos).await;
+        let newest = infos
+            .iter()
+            .filter(|c| c.running())
+            .filter_map(|c| c.started_at_ms)
+            .max();
+        let period_ms = i64::from(plan.health.interval_s.max(1)) * 1000;
+        // the engine's own check has its own start period
+        let own_probe = infos.iter().all(|c| c.health.is_none());
+        if probe.health == Health::Unhealthy
+            && own_probe
+            && newest.is_some_and(|t| store::now_ms() - t < period_ms)
+        {
+            probe = Probe::new(
+                Health::Unknown,
+                format!("starting (start period {}s): {}", plan.health.interval_s, probe.reason),
+            );
+        }
+        let previous = rec.health;
+        rec.health = probe.health;
+        rec.last_health_check_ms = Some(store::now_ms());
+        self.save(rec).await?;
+        let kind = match (previous, probe.health) {
+            (Health::Healthy | Health::Unknown, Health::Unhealthy) => {
+                Some(EventKind::HealthCheckFailed)
+            }
+            (Health::Unhealthy, Health::Healthy) => Some(EventKind::HealthRecovered),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            let mut ev = NewEvent::new(&svc.name, kind)
+                .triggered_by(AUTOMATIC)
+                .data(serde_json::json!({ "reason": probe.reason, "previous": previous.as_str() }));
+            if kind == EventKind::HealthCheckFailed {
+                ev = ev.error(probe.reason.clone());
+            }
+            self.event(ev).await?;
+        }
+        Ok(Some(HealthReport {
+            service: svc.name.clone(),
+            health: probe.health,
+            previous,
+            reason: probe.reason,
+        }))
+    }
+}
 
 /// The outcome of one probe, with the reason for the event log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +118,7 @@ pub struct Probe {
 }
 
 impl Probe {
-    fn new(health: Health, reason: impl Into<String>) -> Probe {
+    pub(crate) fn new(health: Health, reason: impl Into<String>) -> Probe {
         Probe {
             health,
             reason: reason.into(),

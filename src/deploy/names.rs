@@ -84,24 +84,69 @@ pub fn workspace_slug(root: &Path) -> String {
     )
 }
 
-/// `kyozo-<workspace>`: the workspace network.
-pub fn network_name(ws: &str) -> String {
-    format!("kyozo-{ws}")
+/// The service part of resource names: its slug when that is the name itself (`web`), else the
+/// slug and a short hash of the name (`Web` gives `web-1b0a`), so two services whose names differ
+/// only in case or punctuation never share a container, image or project name.
+pub fn service_slug(service: &str) -> String {
+    let s = slug(service);
+    if s == service {
+        return s;
+    }
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(service.as_bytes());
+    format!("{s}-{}", hex::encode(&hash[..2]))
+}
+
+/// The short form of a workspace id in resource names: its last 8 hex digits (the random part
+/// of a UUID v7; the first ones are a timestamp two workspaces may share).
+pub fn short_id(workspace_id: &str) -> String {
+    let hex: String = workspace_id.chars().filter(char::is_ascii_hexdigit).collect();
+    hex[hex.len().saturating_sub(8)..].to_ascii_lowercase()
+}
+
+/// `kyozo-<workspace>-<short id>`: the workspace network. The id keeps two workspaces with the
+/// same folder name apart.
+pub fn network_name(ws: &str, workspace_id: &str) -> String {
+    format!("kyozo-{ws}-{}", short_id(workspace_id))
 }
 
 /// `kyozo-<workspace>-<service>-<replica>`.
 pub fn container_name(ws: &str, service: &str, replica: u32) -> String {
-    format!("kyozo-{ws}-{}-{replica}", slug(service))
+    format!("kyozo-{ws}-{}-{replica}", service_slug(service))
+}
+
+/// The name a new replica starts under while the one it replaces still exists; it takes
+/// [`container_name`] once the old one is gone.
+pub fn pending_name(ws: &str, service: &str, replica: u32) -> String {
+    format!("{}-new", container_name(ws, service, replica))
+}
+
+/// Whether a container name is a [`pending_name`].
+pub fn is_pending(name: &str) -> bool {
+    name.trim_start_matches('/')
+        .strip_suffix("-new")
+        .and_then(|rest| rest.rsplit_once('-'))
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The name a container keeps once it replaced the old one (`…-1-new` gives `…-1`).
+pub fn final_name(name: &str) -> &str {
+    let name = name.trim_start_matches('/');
+    if is_pending(name) {
+        name.strip_suffix("-new").unwrap_or(name)
+    } else {
+        name
+    }
 }
 
 /// `kyozo/<workspace>-<service>`: the image repository (lowercase, as the engine requires).
 pub fn image_repo(ws: &str, service: &str) -> String {
-    format!("kyozo/{ws}-{}", slug(service))
+    format!("kyozo/{ws}-{}", service_slug(service))
 }
 
 /// `kyozo-<workspace>-<stack>`: the compose project name (compose allows `[a-z0-9_-]`).
 pub fn compose_project(ws: &str, stack: &str) -> String {
-    format!("kyozo-{ws}-{}", slug(stack)).replace('.', "-")
+    format!("kyozo-{ws}-{}", service_slug(stack)).replace('.', "-")
 }
 
 /// `512Mi`, `1Gi`, `256M`, `1G`, `1024Ki`, `1000000` (bytes) to bytes.
@@ -172,9 +217,25 @@ mod tests {
         assert_eq!(slug(".tmpAbC"), "tmpabc");
         assert_eq!(slug("日本"), "workspace");
         assert_eq!(workspace_slug(Path::new("/x/Mono_Repo")), "mono_repo");
-        assert_eq!(container_name("shop", "API", 2), "kyozo-shop-api-2");
+        assert!(container_name("shop", "API", 2).starts_with("kyozo-shop-api-"));
+        assert_eq!(container_name("shop", "api", 2), "kyozo-shop-api-2");
         assert_eq!(image_repo("shop", "web"), "kyozo/shop-web");
         assert_eq!(compose_project("a.b", "stack"), "kyozo-a-b-stack");
+        assert_eq!(pending_name("shop", "api", 1), "kyozo-shop-api-1-new");
+        assert!(is_pending("/kyozo-shop-api-1-new") && !is_pending("kyozo-shop-api-1"));
+    }
+
+    #[test]
+    fn names_that_differ_in_case_get_different_resources() {
+        assert_eq!(service_slug("web"), "web");
+        let upper = service_slug("Web");
+        assert!(upper.starts_with("web-") && upper.len() == 8, "{upper}");
+        assert_ne!(container_name("ws", "Web", 1), container_name("ws", "web", 1));
+        assert_ne!(image_repo("ws", "Web"), image_repo("ws", "web"));
+        assert_ne!(service_slug("a.b"), service_slug("a_b"));
+        let id = "0190a4b2-7c3d-7e5f-8a1b-2c3d4e5f6a7b";
+        assert_eq!(short_id(id), "4e5f6a7b");
+        assert_eq!(network_name("shop", id), "kyozo-shop-4e5f6a7b");
     }
 
     #[test]

@@ -8,7 +8,13 @@ use serde::Serialize;
 use super::context::GENERATED_DOCKERFILE;
 use super::names::{self, ValidationError};
 use crate::config::Config;
-use crate::detect::{HealthCheck, Service, ServiceType};
+use crate::detect::{HealthCheck, ResourceLimits, Service, ServiceType};
+use crate::runtime::HealthSpec;
+
+mod generate;
+
+pub use generate::generate;
+use generate::is_busybox;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -64,11 +70,55 @@ pub struct Plan {
     pub cpu: String,
     pub nano_cpus: i64,
     pub health: HealthCheck,
+    /// The folder's Dockerfile defines a `HEALTHCHECK`: the engine runs that check (with the
+    /// settings of `health` when they were set), not kyozo's HTTP probe.
+    #[serde(default)]
+    pub image_healthcheck: bool,
+    /// `health` was set (`config.toml` `[health]` or `.kyozo.toml`), so it reaches the engine.
+    #[serde(default)]
+    pub health_set: bool,
     pub compose: Option<ComposePlan>,
     pub depends_on: Vec<String>,
 }
 
 impl Plan {
+    /// The engine health settings of the containers: set only when `health` was set, so an
+    /// image's own `HEALTHCHECK` keeps its own timing otherwise. The test stays the image's;
+    /// failures within one interval after a start do not count.
+    pub fn engine_health(&self) -> Option<HealthSpec> {
+        let secs = |s: u32| std::time::Duration::from_secs(u64::from(s.max(1)));
+        self.health_set.then(|| HealthSpec {
+            shell: None,
+            interval: secs(self.health.interval_s),
+            timeout: secs(self.health.timeout_s),
+            retries: self.health.retries.max(1),
+            start_period: secs(self.health.interval_s),
+        })
+    }
+
+    /// How the service's health is judged, in words (`image HEALTHCHECK every 30s`, `GET
+    /// /health every 30s (timeout 10s, 3 retries)`).
+    pub fn health_text(&self) -> String {
+        let h = &self.health;
+        if self.image_healthcheck {
+            if self.health_set {
+                format!(
+                    "image HEALTHCHECK every {}s (timeout {}s, {} retries)",
+                    h.interval_s, h.timeout_s, h.retries
+                )
+            } else {
+                "image HEALTHCHECK (its own timing)".to_string()
+            }
+        } else if self.port.is_none() {
+            "running state (no port to probe)".to_string()
+        } else {
+            format!(
+                "GET {} every {}s (timeout {}s, {} retries)",
+                h.path, h.interval_s, h.timeout_s, h.retries
+            )
+        }
+    }
+
     /// The generated Dockerfile to add to the context, if any.
     pub fn generated(&self) -> Option<(&'static str, &str)> {
         match (&self.dockerfile_source, &self.dockerfile) {
@@ -96,8 +146,10 @@ pub fn plan(root: &Path, ws: &str, svc: &Service, config: &Config) -> Result<Pla
     } else {
         root.join(&svc.path)
     };
-    let memory_bytes = names::parse_memory(&svc.resource_limits.memory)?;
-    let nano_cpus = names::parse_cpu(&svc.resource_limits.cpu)?;
+    let limits = resource_limits(svc, config);
+    let (health, health_set) = health_check(svc, config);
+    let memory_bytes = names::parse_memory(&limits.memory)?;
+    let nano_cpus = names::parse_cpu(&limits.cpu)?;
     let port = svc.port.or_else(|| svc.ports.first().copied());
     let mut env: Vec<(String, String)> = svc
         .env
@@ -108,6 +160,12 @@ pub fn plan(root: &Path, ws: &str, svc: &Service, config: &Config) -> Result<Pla
         && !svc.env.contains_key("PORT")
     {
         env.push(("PORT".into(), p.to_string()));
+    }
+    // the folder's .env stays out of the image (see context.rs) and reaches the container here
+    for (k, v) in dotenv(&dir) {
+        if !env.iter().any(|(e, _)| *e == k) {
+            env.push((k, v));
+        }
     }
     let mut plan = Plan {
         service: svc.name.clone(),
@@ -121,11 +179,13 @@ pub fn plan(root: &Path, ws: &str, svc: &Service, config: &Config) -> Result<Pla
         port,
         ports: svc.ports.clone(),
         env,
-        memory: svc.resource_limits.memory.clone(),
+        memory: limits.memory.clone(),
         memory_bytes,
-        cpu: svc.resource_limits.cpu.clone(),
+        cpu: limits.cpu.clone(),
         nano_cpus,
-        health: svc.health_check.clone(),
+        health,
+        image_healthcheck: false,
+        health_set,
         compose: None,
         depends_on: svc.depends_on.clone(),
     };
@@ -153,6 +213,7 @@ pub fn plan(root: &Path, ws: &str, svc: &Service, config: &Config) -> Result<Pla
     match own {
         Some(name) => {
             plan.dockerfile = std::fs::read_to_string(dir.join(&name)).ok();
+            plan.image_healthcheck = plan.dockerfile.as_deref().is_some_and(has_healthcheck);
             plan.dockerfile_source = Some(DockerfileSource::Folder { name: name.clone() });
             plan.dockerfile_name = Some(name);
         }
@@ -174,6 +235,87 @@ pub fn plan(root: &Path, ws: &str, svc: &Service, config: &Config) -> Result<Pla
     Ok(plan)
 }
 
+/// The resource limits of a service: `.kyozo.toml`'s when it sets them, else the user config's
+/// where detection kept its defaults (what detection found itself wins over the config).
+pub fn resource_limits(svc: &Service, config: &Config) -> ResourceLimits {
+    if svc.overridden("limits") {
+        return svc.resource_limits.clone();
+    }
+    let detected = &svc.resource_limits;
+    let default = ResourceLimits::default();
+    let user = config.resource_limits();
+    let pick = |d: &String, def: &String, u: &String| if d == def { u.clone() } else { d.clone() };
+    ResourceLimits {
+        memory: pick(&detected.memory, &default.memory, &user.memory),
+        cpu: pick(&detected.cpu, &default.cpu, &user.cpu),
+        storage: pick(&detected.storage, &default.storage, &user.storage),
+    }
+}
+
+/// The health check of a service and whether it was set (by `.kyozo.toml`, which wins, or by
+/// the user config's `[health]`); detection's own findings win over the config's, its defaults
+/// do not.
+pub fn health_check(svc: &Service, config: &Config) -> (HealthCheck, bool) {
+    let default = HealthCheck::default();
+    if svc.overridden("health") {
+        return (svc.health_check.clone(), true);
+    }
+    let d = &svc.health_check;
+    let u = config.health_check();
+    let h = HealthCheck {
+        path: if d.path == default.path { u.path.clone() } else { d.path.clone() },
+        interval_s: if d.interval_s == default.interval_s { u.interval_s } else { d.interval_s },
+        timeout_s: if d.timeout_s == default.timeout_s { u.timeout_s } else { d.timeout_s },
+        retries: if d.retries == default.retries { u.retries } else { d.retries },
+    };
+    let set = h.interval_s != default.interval_s
+        || h.timeout_s != default.timeout_s
+        || h.retries != default.retries;
+    (h, set)
+}
+
+/// Whether a Dockerfile defines a health check of its own (`HEALTHCHECK NONE` does not).
+pub fn has_healthcheck(dockerfile: &str) -> bool {
+    dockerfile.lines().any(|l| {
+        let mut words = l.split_whitespace();
+        words
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("HEALTHCHECK"))
+            && words.next().is_some_and(|w| !w.eq_ignore_ascii_case("NONE"))
+    })
+}
+
+/// The `KEY=value` lines of the folder's `.env` (comments, blank lines and `export ` prefixes
+/// skipped; one level of quotes removed). A missing or unreadable file gives nothing.
+pub fn dotenv(dir: &Path) -> Vec<(String, String)> {
+    let Ok(text) = std::fs::read_to_string(dir.join(".env")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let k = k.trim();
+        if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            continue;
+        }
+        let v = v.trim();
+        let v = ['"', '\'']
+            .iter()
+            .find_map(|q| v.strip_prefix(*q).and_then(|r| r.strip_suffix(*q)))
+            .unwrap_or(v);
+        out.retain(|(e, _)| e != k);
+        out.push((k.to_string(), v.to_string()));
+    }
+    out
+}
+
 /// The compose file of a stack folder.
 pub fn compose_file(dir: &Path) -> Option<PathBuf> {
     [
@@ -187,836 +329,6 @@ pub fn compose_file(dir: &Path) -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
-/// Whether an image reference names a busybox image (`kyozo-base/busybox:latest`, `busybox:1`).
-fn is_busybox(image: &str) -> bool {
-    let name = image.rsplit('/').next().unwrap_or(image);
-    name.split([':', '@']).next() == Some("busybox")
-}
-
-fn exists(dir: &Path, f: &str) -> bool {
-    dir.join(f).is_file()
-}
-
-fn read(dir: &Path, f: &str) -> String {
-    std::fs::read_to_string(dir.join(f)).unwrap_or_default()
-}
-
-/// `CMD` for a shell command line: `["sh", "-c", "exec <cmd>"]` keeps signals reaching the process.
-fn shell_cmd(cmd: &str) -> String {
-    let cmd = cmd.trim();
-    let line = if cmd.starts_with("exec ") {
-        cmd.to_string()
-    } else {
-        format!("exec {cmd}")
-    };
-    format!("CMD {}", json_array(&["sh", "-c", &line]))
-}
-
-fn exec_cmd(args: &[&str]) -> String {
-    format!("CMD {}", json_array(args))
-}
-
-fn json_array(args: &[&str]) -> String {
-    serde_json::to_string(args).unwrap_or_else(|_| "[]".into())
-}
-
-fn header(out: &mut String, image: &str, port: Option<u16>, env: &[(&str, String)]) {
-    out.push_str("# generated by kyozo (not written to your folder)\n");
-    out.push_str(&format!("FROM {image}\nWORKDIR /app\n"));
-    for (k, v) in env {
-        out.push_str(&format!("ENV {k}={}\n", quote_env(v)));
-    }
-    if let Some(p) = port {
-        out.push_str(&format!("ENV PORT={p}\nEXPOSE {p}\n"));
-    }
-}
-
-fn quote_env(v: &str) -> String {
-    if v.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "._-/:".contains(c))
-        && !v.is_empty()
-    {
-        v.to_string()
-    } else {
-        serde_json::to_string(v).unwrap_or_default()
-    }
-}
-
-/// Whether a requirements file names at least one package.
-fn has_requirements(text: &str) -> bool {
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim())
-        .any(|l| !l.is_empty())
-}
-
-/// Whether package.json declares runtime dependencies.
-fn node_has_deps(pkg: &serde_json::Value) -> bool {
-    pkg.get("dependencies")
-        .and_then(|d| d.as_object())
-        .is_some_and(|d| !d.is_empty())
-}
-
-/// The generated Dockerfile of a service without one.
-pub fn generate(dir: &Path, svc: &Service, port: Option<u16>, config: &Config) -> String {
-    let img = &config.images;
-    let start = svc
-        .start_command
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let mut d = String::new();
-    match svc.kind {
-        ServiceType::Python => {
-            header(
-                &mut d,
-                &img.python,
-                port,
-                &[("PYTHONUNBUFFERED", "1".into())],
-            );
-            let reqs = read(dir, "requirements.txt");
-            let pyproject = read(dir, "pyproject.toml");
-            if has_requirements(&reqs) {
-                d.push_str("COPY requirements.txt ./\n");
-                d.push_str("RUN pip install --no-cache-dir -r requirements.txt\n");
-            }
-            d.push_str("COPY . .\n");
-            if !has_requirements(&reqs) && pyproject_has_deps(&pyproject) {
-                d.push_str("RUN pip install --no-cache-dir .\n");
-            }
-            match start {
-                Some(cmd) => d.push_str(&shell_cmd(cmd)),
-                None => {
-                    let entry = ["app.py", "main.py", "server.py", "run.py", "wsgi.py"]
-                        .into_iter()
-                        .find(|f| exists(dir, f));
-                    match (entry, exists(dir, "manage.py")) {
-                        (Some(f), _) => d.push_str(&exec_cmd(&["python3", f])),
-                        (None, true) => {
-                            let bind = format!("0.0.0.0:{}", port.unwrap_or(8000));
-                            d.push_str(&exec_cmd(&["python3", "manage.py", "runserver", &bind]));
-                        }
-                        (None, false) => d.push_str(&exec_cmd(&["python3", "-m", "http.server"])),
-                    }
-                }
-            }
-        }
-        ServiceType::Nodejs => {
-            header(
-                &mut d,
-                &img.node,
-                port,
-                &[("NODE_ENV", "production".into())],
-            );
-            let pkg: serde_json::Value =
-                serde_json::from_str(&read(dir, "package.json")).unwrap_or_default();
-            if node_has_deps(&pkg) {
-                let lock = ["package-lock.json", "npm-shrinkwrap.json"]
-                    .into_iter()
-                    .any(|f| exists(dir, f));
-                d.push_str("COPY package*.json ./\n");
-                d.push_str(if lock {
-                    "RUN npm ci --omit=dev\n"
-                } else {
-                    "RUN npm install --omit=dev\n"
-                });
-            }
-            d.push_str("COPY . .\n");
-            // package scripts run through sh with the local binaries on PATH, so the image needs
-            // no package manager at run time (Debian's nodejs comes without npm)
-            d.push_str("ENV PATH=/app/node_modules/.bin:$PATH\n");
-            let script = pkg
-                .pointer("/scripts/start")
-                .and_then(|s| s.as_str())
-                .map(str::to_string);
-            let via_pm = |c: &str| {
-                matches!(
-                    c,
-                    "npm start"
-                        | "npm run start"
-                        | "yarn start"
-                        | "yarn run start"
-                        | "pnpm start"
-                        | "pnpm run start"
-                )
-            };
-            match (start, &script) {
-                (Some(cmd), Some(s)) if via_pm(cmd) => d.push_str(&shell_cmd(s)),
-                (Some(cmd), _) => d.push_str(&shell_cmd(cmd)),
-                (None, Some(s)) => d.push_str(&shell_cmd(s)),
-                (None, None) => {
-                    let main = pkg
-                        .get("main")
-                        .and_then(|m| m.as_str())
-                        .map(str::to_string)
-                        .or_else(|| {
-                            ["server.js", "index.js", "app.js", "main.js"]
-                                .into_iter()
-                                .find(|f| exists(dir, f))
-                                .map(str::to_string)
-                        })
-                        .unwrap_or_else(|| "index.js".into());
-                    d.push_str(&exec_cmd(&["node", &main]));
-                }
-            }
-        }
-        ServiceType::Golang => {
-            d.push_str("# generated by kyozo (not written to your folder)\n");
-            d.push_str(&format!("FROM {} AS build\nWORKDIR /src\n", img.go));
-            if exists(dir, "go.sum") {
-                d.push_str("COPY go.mod go.sum ./\nRUN go mod download\n");
-            }
-            d.push_str("COPY . .\nRUN CGO_ENABLED=0 go build -o /out/app .\n");
-            d.push_str(&format!("FROM {}\nWORKDIR /app\n", img.runtime));
-            if let Some(p) = port {
-                d.push_str(&format!("ENV PORT={p}\nEXPOSE {p}\n"));
-            }
-            d.push_str("COPY --from=build /out/app /app/app\n");
-            d.push_str(&exec_cmd(&["/app/app"]));
-        }
-        ServiceType::Rust => {
-            let name = cargo_package_name(&read(dir, "Cargo.toml")).unwrap_or_else(|| "app".into());
-            d.push_str("# generated by kyozo (not written to your folder)\n");
-            d.push_str(&format!("FROM {} AS build\nWORKDIR /src\n", img.rust));
-            d.push_str("COPY . .\nRUN cargo install --locked --path . --root /out || cargo install --path . --root /out\n");
-            d.push_str(&format!("FROM {}\nWORKDIR /app\n", img.runtime));
-            if let Some(p) = port {
-                d.push_str(&format!("ENV PORT={p}\nEXPOSE {p}\n"));
-            }
-            d.push_str(&format!("COPY --from=build /out/bin/{name} /app/{name}\n"));
-            d.push_str(&exec_cmd(&[&format!("/app/{name}")]));
-        }
-        ServiceType::Java => {
-            header(&mut d, &img.java, port, &[]);
-            d.push_str("COPY . .\n");
-            let (build, jar) = if exists(dir, "pom.xml") {
-                let mvn = if exists(dir, "mvnw") {
-                    "sh mvnw"
-                } else {
-                    "mvn"
-                };
-                (
-                    format!("RUN {mvn} -q -DskipTests package\n"),
-                    "target/*.jar",
-                )
-            } else {
-                let gradle = if exists(dir, "gradlew") {
-                    "sh gradlew"
-                } else {
-                    "gradle"
-                };
-                (
-                    format!("RUN {gradle} --no-daemon -q build -x test\n"),
-                    "build/libs/*.jar",
-                )
-            };
-            d.push_str(&build);
-            match start {
-                Some(cmd) => d.push_str(&shell_cmd(cmd)),
-                None => d.push_str(&shell_cmd(&format!(
-                    "java -jar $(ls {jar} | grep -v plain | head -n1)"
-                ))),
-            }
-        }
-        ServiceType::Ruby => {
-            header(
-                &mut d,
-                &img.ruby,
-                port,
-                &[("RACK_ENV", "production".into())],
-            );
-            if exists(dir, "Gemfile") {
-                d.push_str("COPY Gemfile* ./\nRUN bundle install\n");
-            }
-            d.push_str("COPY . .\n");
-            let p = port.unwrap_or(9292).to_string();
-            match start {
-                Some(cmd) => d.push_str(&shell_cmd(cmd)),
-                None if exists(dir, "config.ru") => d.push_str(&exec_cmd(&[
-                    "bundle", "exec", "rackup", "-o", "0.0.0.0", "-p", &p,
-                ])),
-                None => {
-                    let entry = ["app.rb", "main.rb", "server.rb"]
-                        .into_iter()
-                        .find(|f| exists(dir, f))
-                        .unwrap_or("app.rb");
-                    d.push_str(&exec_cmd(&["ruby", entry]));
-                }
-            }
-        }
-        ServiceType::Php => {
-            header(&mut d, &img.php, port, &[]);
-            d.push_str("COPY . .\n");
-            let docroot = if dir.join("public").is_dir() {
-                "public"
-            } else {
-                "."
-            };
-            let bind = format!("0.0.0.0:{}", port.unwrap_or(8000));
-            match start {
-                Some(cmd) => d.push_str(&shell_cmd(cmd)),
-                None => d.push_str(&exec_cmd(&["php", "-S", &bind, "-t", docroot])),
-            }
-        }
-        ServiceType::Dotnet => {
-            let project = std::fs::read_dir(dir)
-                .ok()
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".csproj") || n.ends_with(".fsproj"))
-                .min()
-                .map(|n| n.rsplit_once('.').map_or(n.clone(), |(s, _)| s.to_string()))
-                .unwrap_or_else(|| "app".into());
-            header(&mut d, &img.dotnet, port, &[]);
-            if let Some(p) = port {
-                d.push_str(&format!("ENV ASPNETCORE_URLS=http://0.0.0.0:{p}\n"));
-            }
-            d.push_str("COPY . .\nRUN dotnet publish -c Release -o /out\n");
-            match start {
-                Some(cmd) => d.push_str(&shell_cmd(cmd)),
-                None => d.push_str(&exec_cmd(&["dotnet", &format!("/out/{project}.dll")])),
-            }
-        }
-        ServiceType::Elixir => {
-            header(&mut d, &img.elixir, port, &[("MIX_ENV", "prod".into())]);
-            d.push_str("COPY . .\nRUN mix local.hex --force && mix local.rebar --force && mix deps.get && mix compile\n");
-            let phoenix = read(dir, "mix.exs").contains(":phoenix");
-            match start {
-                Some(cmd) => d.push_str(&shell_cmd(cmd)),
-                None if phoenix => d.push_str(&exec_cmd(&["mix", "phx.server"])),
-                None => d.push_str(&exec_cmd(&["mix", "run", "--no-halt"])),
-            }
-        }
-        ServiceType::Deno => {
-            header(&mut d, &img.deno, port, &[]);
-            d.push_str("COPY . .\n");
-            let entry = ["main.ts", "server.ts", "mod.ts", "main.js", "index.ts"]
-                .into_iter()
-                .find(|f| exists(dir, f))
-                .unwrap_or("main.ts");
-            match start {
-                Some(cmd) => d.push_str(&shell_cmd(cmd)),
-                None => d.push_str(&exec_cmd(&[
-                    "deno",
-                    "run",
-                    "--allow-net",
-                    "--allow-env",
-                    "--allow-read",
-                    entry,
-                ])),
-            }
-        }
-        ServiceType::Static => {
-            // A frontend built with node (detection names the build and its output folder): a
-            // build stage runs it, the web server serves what it wrote.
-            let node_build = svc
-                .build_command
-                .as_deref()
-                .filter(|_| svc.technologies.iter().any(|t| t == "node"))
-                .filter(|_| exists(dir, "package.json") || exists(dir, "package.json5"));
-            let out = svc
-                .output_dir
-                .as_deref()
-                .filter(|o| !o.is_empty() && !o.split('/').any(|c| c == ".."));
-            d.push_str("# generated by kyozo (not written to your folder)\n");
-            let src = match (node_build, out) {
-                (Some(build), out) => {
-                    d.push_str(&format!(
-                        "FROM {} AS build\nWORKDIR /app\nCOPY . .\n",
-                        img.node
-                    ));
-                    d.push_str(&format!("RUN {}\n", node_install(dir, build)));
-                    d.push_str(&format!("RUN {build}\n"));
-                    format!("--from=build /app/{}/", out.unwrap_or("dist"))
-                }
-                (None, Some(out)) => format!("{out}/"),
-                (None, None) => {
-                    let root = ["dist", "build", "public", "_site", "out"]
-                        .into_iter()
-                        .find(|f| dir.join(f).join("index.html").is_file())
-                        .unwrap_or(".");
-                    if root == "." {
-                        ".".to_string()
-                    } else {
-                        format!("{root}/")
-                    }
-                }
-            };
-            d.push_str(&format!("FROM {}\n", img.nginx));
-            let port = port.unwrap_or(80);
-            if is_busybox(&img.nginx) {
-                // a busybox base serves the files with its own httpd
-                d.push_str(&format!("COPY {src} /www/\nEXPOSE {port}\n"));
-                let p = port.to_string();
-                d.push_str(&exec_cmd(&["httpd", "-f", "-p", &p, "-h", "/www"]));
-            } else {
-                // one server of our own on the service port: the same on the official image
-                // (conf.d/default.conf) and on Debian's (whose default site serves /var/www/html)
-                let mut server = vec![
-                    "server {".to_string(),
-                    format!("    listen {port};"),
-                    "    root /usr/share/nginx/html;".to_string(),
-                    "    index index.html index.htm;".to_string(),
-                ];
-                if node_build.is_some() {
-                    // a single-page app routes in the browser: unknown paths get its index
-                    server.push("    location / { try_files $uri $uri/ /index.html; }".to_string());
-                }
-                server.push("}".to_string());
-                d.push_str(&nginx_prepare(&server));
-                d.push_str(&format!(
-                    "COPY {src} /usr/share/nginx/html/\nEXPOSE {port}\n"
-                ));
-                d.push_str(&exec_cmd(&NGINX_CMD));
-            }
-        }
-        ServiceType::Proxy => {
-            let conf = proxy_conf(dir);
-            let text = read(dir, &conf);
-            let full = text.contains("http {");
-            d.push_str("# generated by kyozo (not written to your folder)\n");
-            d.push_str(&format!("FROM {}\n", img.nginx));
-            d.push_str(&nginx_prepare(&[]));
-            if full {
-                d.push_str(&format!("COPY {conf} /etc/nginx/nginx.conf\n"));
-            } else {
-                d.push_str(&format!("COPY {conf} /etc/nginx/conf.d/default.conf\n"));
-            }
-            d.push_str(&format!("EXPOSE {}\n", port.unwrap_or(80)));
-            // `daemon` may be set once: a configuration that sets it runs nginx as it says
-            if full && sets_daemon(&text) {
-                d.push_str(&exec_cmd(&["nginx"]));
-            } else {
-                d.push_str(&exec_cmd(&NGINX_CMD));
-            }
-        }
-        // compose stacks and folders with a Dockerfile never get here; infrastructure is refused
-        ServiceType::ComposeStack | ServiceType::Containerized | ServiceType::Infrastructure => {
-            d.push_str("# generated by kyozo (not written to your folder)\n");
-            d.push_str(&format!("FROM {}\nWORKDIR /app\nCOPY . .\n", img.runtime));
-            if let Some(cmd) = start {
-                d.push_str(&shell_cmd(cmd));
-            }
-        }
-    }
-    if !d.ends_with('\n') {
-        d.push('\n');
-    }
-    d
-}
-
-/// The install step of a node build, by the package manager its build command runs with.
-fn node_install(dir: &Path, build: &str) -> &'static str {
-    match build.split_whitespace().next().unwrap_or("npm") {
-        "pnpm" => "corepack enable && pnpm install",
-        "yarn" => "corepack enable && yarn install",
-        "bun" => "npm install -g bun && bun install",
-        _ if exists(dir, "package-lock.json") || exists(dir, "npm-shrinkwrap.json") => "npm ci",
-        _ => "npm install",
-    }
-}
-
-/// nginx in the foreground: the container's main process.
-const NGINX_CMD: [&str; 3] = ["nginx", "-g", "daemon off;"];
-
-/// The `RUN` step that readies an nginx image for a generated configuration: no Debian default
-/// site (it would answer every request on port 80), logs on the container's stdout and stderr,
-/// and, when `server` is given, that server block as `conf.d/default.conf`. Works on the official
-/// image and on Debian's nginx packages alike.
-fn nginx_prepare(server: &[String]) -> String {
-    let mut run = String::from(
-        "RUN rm -f /etc/nginx/sites-enabled/default \\\n \
-         && mkdir -p /var/log/nginx /etc/nginx/conf.d /usr/share/nginx/html \\\n \
-         && ln -sf /dev/stdout /var/log/nginx/access.log \\\n \
-         && ln -sf /dev/stderr /var/log/nginx/error.log",
-    );
-    if !server.is_empty() {
-        run.push_str(" \\\n && printf '%s\\n'");
-        for line in server {
-            run.push_str(&format!(" '{line}'"));
-        }
-        run.push_str(" >/etc/nginx/conf.d/default.conf");
-    }
-    run.push('\n');
-    run
-}
-
-/// The configuration file of a proxy folder: `nginx.conf`, `default.conf`, else the first
-/// `*.conf` by name.
-fn proxy_conf(dir: &Path) -> String {
-    if let Some(f) = ["nginx.conf", "default.conf"]
-        .into_iter()
-        .find(|f| exists(dir, f))
-    {
-        return f.to_string();
-    }
-    std::fs::read_dir(dir)
-        .ok()
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".conf"))
-        .min()
-        .unwrap_or_else(|| "nginx.conf".into())
-}
-
-/// Whether an nginx configuration sets `daemon` itself (outside comments).
-fn sets_daemon(text: &str) -> bool {
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim_start())
-        .any(|l| {
-            l.strip_prefix("daemon")
-                .is_some_and(|r| r.starts_with([' ', '\t']))
-        })
-}
-
-fn pyproject_has_deps(text: &str) -> bool {
-    let Ok(v) = toml::from_str::<toml::Value>(text) else {
-        return false;
-    };
-    v.get("project")
-        .and_then(|p| p.get("dependencies"))
-        .and_then(|d| d.as_array())
-        .is_some_and(|d| !d.is_empty())
-        // poetry lists `python` itself among dependencies; anything else is a real dependency
-        || v.get("tool")
-            .and_then(|t| t.get("poetry"))
-            .and_then(|p| p.get("dependencies"))
-            .and_then(|d| d.as_table())
-            .is_some_and(|d| d.keys().any(|k| k != "python"))
-}
-
-fn cargo_package_name(text: &str) -> Option<String> {
-    let v = toml::from_str::<toml::Value>(text).ok()?;
-    let bin = v
-        .get("bin")
-        .and_then(|b| b.as_array())
-        .and_then(|b| b.first())
-        .and_then(|b| b.get("name"))
-        .and_then(|n| n.as_str());
-    bin.or_else(|| v.get("package")?.get("name")?.as_str())
-        .map(str::to_string)
-}
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(crate) fn service(name: &str, kind: ServiceType, port: Option<u16>) -> Service {
-        Service {
-            port,
-            ports: port.into_iter().collect(),
-            deployable: true,
-            ..Service::new(name, name, kind, 0.9)
-        }
-    }
-
-    #[test]
-    fn python_without_dependencies_installs_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("api")).unwrap();
-        std::fs::write(dir.path().join("api/app.py"), "print(1)").unwrap();
-        std::fs::write(dir.path().join("api/requirements.txt"), "# none\n").unwrap();
-        let svc = service("api", ServiceType::Python, Some(8000));
-        let p = plan(dir.path(), "ws", &svc, &Config::default()).unwrap();
-        let text = p.dockerfile.clone().unwrap();
-        assert!(text.contains("FROM python:3.12-slim"), "{text}");
-        assert!(!text.contains("pip install"), "{text}");
-        assert!(text.contains(r#"CMD ["python3","app.py"]"#), "{text}");
-        assert!(!text.contains("# syntax"), "{text}");
-        assert_eq!(p.generated().map(|g| g.0), Some(GENERATED_DOCKERFILE));
-        assert_eq!(p.image_repo, "kyozo/ws-api");
-        assert_eq!(p.memory_bytes, 536_870_912);
-        assert_eq!(p.nano_cpus, 500_000_000);
-        assert!(p.env.contains(&("PORT".into(), "8000".into())));
-        assert!(!dir.path().join("api").join(GENERATED_DOCKERFILE).exists());
-        std::fs::write(dir.path().join("api/requirements.txt"), "flask==3\n").unwrap();
-        let text = generate(
-            &dir.path().join("api"),
-            &svc,
-            Some(8000),
-            &Config::default(),
-        );
-        assert!(
-            text.contains("pip install --no-cache-dir -r requirements.txt"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn node_uses_start_script_or_main() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        std::fs::write(d.join("package.json"), r#"{"main":"srv.js"}"#).unwrap();
-        let svc = service("web", ServiceType::Nodejs, Some(3000));
-        let t = generate(d, &svc, Some(3000), &Config::default());
-        assert!(t.contains(r#"CMD ["node","srv.js"]"#), "{t}");
-        assert!(!t.contains("npm"), "{t}");
-        std::fs::write(
-            d.join("package.json"),
-            r#"{"scripts":{"start":"node a.js"},"dependencies":{"express":"4"}}"#,
-        )
-        .unwrap();
-        let t = generate(d, &svc, Some(3000), &Config::default());
-        assert!(t.contains("RUN npm install --omit=dev"), "{t}");
-        assert!(t.contains(r#"CMD ["sh","-c","exec node a.js"]"#), "{t}");
-        let mut via_npm = svc.clone();
-        via_npm.start_command = Some("npm start".into());
-        let t = generate(d, &via_npm, Some(3000), &Config::default());
-        assert!(t.contains(r#"CMD ["sh","-c","exec node a.js"]"#), "{t}");
-    }
-
-    #[test]
-    fn own_dockerfile_is_used_and_bad_input_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("x")).unwrap();
-        std::fs::write(dir.path().join("x/Dockerfile"), "FROM scratch\n").unwrap();
-        let svc = service("x", ServiceType::Containerized, Some(80));
-        let p = plan(dir.path(), "ws", &svc, &Config::default()).unwrap();
-        assert_eq!(
-            p.dockerfile_source,
-            Some(DockerfileSource::Folder {
-                name: "Dockerfile".into()
-            })
-        );
-        assert!(p.generated().is_none());
-        let bad = service("bad name", ServiceType::Containerized, None);
-        assert!(matches!(
-            plan(dir.path(), "ws", &bad, &Config::default()),
-            Err(PlanError::Invalid(_))
-        ));
-        let mut zero = service("x", ServiceType::Containerized, None);
-        zero.ports = vec![0];
-        assert!(plan(dir.path(), "ws", &zero, &Config::default()).is_err());
-        let infra = service("tf", ServiceType::Infrastructure, None);
-        assert!(matches!(
-            plan(dir.path(), "ws", &infra, &Config::default()),
-            Err(PlanError::NotDeployable { .. })
-        ));
-    }
-
-    #[test]
-    fn static_sites_on_nginx_or_busybox() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("dist")).unwrap();
-        std::fs::write(dir.path().join("dist/index.html"), "<h1>x</h1>").unwrap();
-        let svc = service("site", ServiceType::Static, Some(80));
-        let t = generate(dir.path(), &svc, Some(80), &Config::default());
-        assert!(t.contains("FROM nginx:alpine"), "{t}");
-        assert!(t.contains("COPY dist/ /usr/share/nginx/html/"), "{t}");
-        let mut offline = Config::default();
-        offline.images.nginx = "kyozo-base/busybox:latest".into();
-        let t = generate(dir.path(), &svc, Some(80), &offline);
-        assert!(t.contains("COPY dist/ /www/"), "{t}");
-        assert!(
-            t.contains(r#"CMD ["httpd","-f","-p","80","-h","/www"]"#),
-            "{t}"
-        );
-        assert!(is_busybox("busybox"));
-        assert!(!is_busybox("nginx:alpine"));
-        std::fs::write(dir.path().join("nginx.conf"), "server { listen 80; }").unwrap();
-        let mut proxy = service("proxy", ServiceType::Proxy, Some(80));
-        proxy.path = ".".into();
-        assert!(matches!(
-            plan(dir.path(), "ws", &proxy, &offline),
-            Err(PlanError::Unsupported { .. })
-        ));
-        assert!(plan(dir.path(), "ws", &proxy, &Config::default()).is_ok());
-    }
-
-    #[test]
-    fn static_sites_built_with_node_run_the_build_and_serve_its_output() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("package.json"), "{}").unwrap();
-        std::fs::write(dir.path().join("package-lock.json"), "{}").unwrap();
-        let mut svc = service("web", ServiceType::Static, Some(80));
-        svc.technologies = vec!["node".into(), "vite".into()];
-        svc.build_command = Some("npm run build".into());
-        svc.output_dir = Some("dist".into());
-        let t = generate(dir.path(), &svc, Some(80), &Config::default());
-        assert!(t.contains("FROM node:20-slim AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\n"), "{t}");
-        assert!(t.contains("FROM nginx:alpine\n"), "{t}");
-        assert!(
-            t.contains("COPY --from=build /app/dist/ /usr/share/nginx/html/"),
-            "{t}"
-        );
-        assert!(t.contains("try_files $uri $uri/ /index.html;"), "{t}");
-        let mut offline = Config::default();
-        offline.images.nginx = "kyozo-base/busybox:latest".into();
-        let t = generate(dir.path(), &svc, Some(80), &offline);
-        assert!(t.contains("COPY --from=build /app/dist/ /www/"), "{t}");
-        svc.build_command = Some("pnpm build".into());
-        svc.output_dir = Some("dist/shop/browser".into());
-        let t = generate(dir.path(), &svc, Some(80), &Config::default());
-        assert!(
-            t.contains("RUN corepack enable && pnpm install\nRUN pnpm build\n"),
-            "{t}"
-        );
-        assert!(
-            t.contains("COPY --from=build /app/dist/shop/browser/ /usr/share/nginx/html/"),
-            "{t}"
-        );
-        // A Staticfile's root, nothing built.
-        let mut site = service("site", ServiceType::Static, Some(80));
-        site.output_dir = Some("site".into());
-        let t = generate(dir.path(), &site, Some(80), &Config::default());
-        assert!(!t.contains("AS build"), "{t}");
-        assert!(t.contains("COPY site/ /usr/share/nginx/html/"), "{t}");
-    }
-
-    fn offline() -> Config {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/offline-images.toml");
-        Config::load(&path).unwrap()
-    }
-
-    #[test]
-    fn static_sites_on_a_real_nginx_serve_their_own_server() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("index.html"), "<h1>x</h1>").unwrap();
-        let svc = service("site", ServiceType::Static, Some(8080));
-        for config in [Config::default(), offline()] {
-            let t = generate(dir.path(), &svc, Some(8080), &config);
-            assert!(
-                t.contains(&format!("FROM {}\n", config.images.nginx)),
-                "{t}"
-            );
-            // Debian's default site (root /var/www/html) is gone, ours listens on the port
-            assert!(t.contains("rm -f /etc/nginx/sites-enabled/default"), "{t}");
-            assert!(t.contains("'    listen 8080;'"), "{t}");
-            assert!(t.contains("'    root /usr/share/nginx/html;'"), "{t}");
-            assert!(t.contains(">/etc/nginx/conf.d/default.conf"), "{t}");
-            assert!(
-                t.contains("ln -sf /dev/stdout /var/log/nginx/access.log"),
-                "{t}"
-            );
-            assert!(
-                t.contains("ln -sf /dev/stderr /var/log/nginx/error.log"),
-                "{t}"
-            );
-            assert!(
-                t.contains("COPY . /usr/share/nginx/html/\nEXPOSE 8080\n"),
-                "{t}"
-            );
-            assert!(
-                t.ends_with("CMD [\"nginx\",\"-g\",\"daemon off;\"]\n"),
-                "{t}"
-            );
-            // the configuration step comes first: it stays cached when the files change
-            assert!(t.find("RUN ").unwrap() < t.find("COPY ").unwrap(), "{t}");
-        }
-    }
-
-    #[test]
-    fn proxies_run_nginx_in_the_foreground_with_logs_on_stdout() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        let full = "events {}\nhttp {\n  server { listen 80; }\n}\n";
-        std::fs::write(d.join("nginx.conf"), full).unwrap();
-        let mut svc = service("proxy", ServiceType::Proxy, Some(80));
-        svc.path = ".".into();
-        let p = plan(d, "ws", &svc, &offline()).unwrap();
-        let t = p.dockerfile.unwrap();
-        assert!(t.contains("FROM kyozo-base/nginx:bookworm\n"), "{t}");
-        assert!(t.contains("COPY nginx.conf /etc/nginx/nginx.conf\n"), "{t}");
-        assert!(t.contains("rm -f /etc/nginx/sites-enabled/default"), "{t}");
-        assert!(
-            t.contains("ln -sf /dev/stdout /var/log/nginx/access.log"),
-            "{t}"
-        );
-        assert!(!t.contains("conf.d/default.conf"), "{t}");
-        assert!(
-            t.ends_with("EXPOSE 80\nCMD [\"nginx\",\"-g\",\"daemon off;\"]\n"),
-            "{t}"
-        );
-        // a configuration that sets `daemon` itself: nginx refuses a second one from -g
-        std::fs::write(
-            d.join("nginx.conf"),
-            format!("daemon off;  # docker\n{full}"),
-        )
-        .unwrap();
-        let t = generate(d, &svc, Some(80), &offline());
-        assert!(t.ends_with("CMD [\"nginx\"]\n"), "{t}");
-        // a server block alone goes to conf.d, whatever the file is called
-        std::fs::remove_file(d.join("nginx.conf")).unwrap();
-        std::fs::write(
-            d.join("site.conf"),
-            "# daemon off is for http\nserver { listen 8088; }\n",
-        )
-        .unwrap();
-        let t = generate(d, &svc, Some(8088), &offline());
-        assert!(
-            t.contains("COPY site.conf /etc/nginx/conf.d/default.conf\n"),
-            "{t}"
-        );
-        assert!(t.contains("EXPOSE 8088\n"), "{t}");
-        assert!(
-            t.ends_with("CMD [\"nginx\",\"-g\",\"daemon off;\"]\n"),
-            "{t}"
-        );
-        assert!(sets_daemon("  daemon\ton;"));
-        assert!(!sets_daemon("# daemon off;\ndaemonize x;"));
-    }
-
-    #[test]
-    fn go_builds_offline_on_the_local_toolchain_image() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        std::fs::write(d.join("go.mod"), "module example.com/w\n\ngo 1.19\n").unwrap();
-        let svc = service("worker", ServiceType::Golang, Some(8080));
-        let t = generate(d, &svc, Some(8080), &offline());
-        assert!(t.contains("FROM kyozo-base/golang:1.19 AS build\n"), "{t}");
-        assert!(t.contains("FROM kyozo-base/debian:bookworm\n"), "{t}");
-        assert!(
-            t.contains("RUN CGO_ENABLED=0 go build -o /out/app .\n"),
-            "{t}"
-        );
-        // no go.sum, no dependencies: nothing is downloaded
-        assert!(!t.contains("go mod download"), "{t}");
-        std::fs::write(d.join("go.sum"), "").unwrap();
-        let t = generate(d, &svc, Some(8080), &offline());
-        assert!(
-            t.contains("COPY go.mod go.sum ./\nRUN go mod download\n"),
-            "{t}"
-        );
-    }
-
-    #[test]
-    fn the_offline_config_names_images_the_base_script_builds() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let script = std::fs::read_to_string(root.join("assets/base-images.sh")).unwrap();
-        let c = offline();
-        let defaults = Config::default();
-        let images = &c.images;
-        for (lang, image, default) in [
-            ("python", &images.python, &defaults.images.python),
-            ("node", &images.node, &defaults.images.node),
-            ("go", &images.go, &defaults.images.go),
-            ("runtime", &images.runtime, &defaults.images.runtime),
-            ("nginx", &images.nginx, &defaults.images.nginx),
-        ] {
-            assert_ne!(image, default, "{lang} is set in the offline config");
-            assert!(
-                script.contains(image.as_str()),
-                "base-images.sh builds {image}"
-            );
-        }
-    }
-
-    #[test]
-    fn compiled_languages_use_two_stages() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"svc\"\n").unwrap();
-        let t = generate(
-            dir.path(),
-            &service("r", ServiceType::Rust, Some(8080)),
-            Some(8080),
-            &Config::default(),
-        );
-        assert!(t.contains("FROM rust:1-slim AS build"), "{t}");
-        assert!(t.contains("FROM debian:bookworm-slim"), "{t}");
-        assert!(t.contains(r#"CMD ["/app/svc"]"#), "{t}");
-    }
-}
+mod tests;

@@ -103,8 +103,8 @@ fn services_crud_sorted_by_name() {
     let ws = store.workspace("/w").unwrap().id;
     let other_ws = store.workspace("/x").unwrap().id;
     let mut web = ServiceRecord::new(ws, "web", "/w/web", "nodejs");
-    assert_eq!(web.status, "deployable");
-    assert_eq!(web.health, "unknown");
+    assert_eq!(web.status, ServiceState::Deployable);
+    assert_eq!(web.health, Health::Unknown);
     assert_eq!(web.desired_replicas, 1);
     let api = ServiceRecord::new(ws, "api", "/w/api", "python");
     let elsewhere = ServiceRecord::new(other_ws, "api", "/x/api", "golang");
@@ -123,7 +123,7 @@ fn services_crud_sorted_by_name() {
     assert_eq!(names, ["api", "web"]);
     assert_eq!(store.services(other_ws, false).unwrap(), vec![elsewhere]);
 
-    web.status = "running".into();
+    web.status = ServiceState::Running;
     web.containers = vec!["c1".into(), "c2".into()];
     web.ports = vec![(3000, 43000)];
     web.config = json!({"env": {"A": "1"}, "memory": "512Mi"});

@@ -210,10 +210,13 @@ pub struct ServiceRecord {
     pub path: String,
     /// Service type as its snake_case name (`nodejs`, `compose_stack`, ...).
     pub kind: String,
-    /// `detecting` | `deployable` | `deploying` | `running` | `stopped` | `scaling` | `error`.
-    pub status: String,
-    /// `healthy` | `unhealthy` | `unknown`.
-    pub health: String,
+    /// Its lifecycle state (records of older versions stored the name as a string: read as the
+    /// same state, an unknown name as `deployable`).
+    #[serde(deserialize_with = "state_or_name")]
+    pub status: ServiceState,
+    /// Its health (an unknown name reads as `unknown`).
+    #[serde(deserialize_with = "health_or_name")]
+    pub health: Health,
     #[serde(default = "one")]
     pub desired_replicas: u32,
     #[serde(default)]
@@ -244,6 +247,19 @@ fn one() -> u32 {
     1
 }
 
+/// A state by its name; names this version does not know (`detecting` of older records) read as
+/// `deployable`.
+fn state_or_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ServiceState, D::Error> {
+    let name = String::deserialize(d)?;
+    Ok(ServiceState::parse(&name).unwrap_or_default())
+}
+
+/// A health by its name; unknown names read as `unknown`.
+fn health_or_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Health, D::Error> {
+    let name = String::deserialize(d)?;
+    Ok(Health::parse(&name))
+}
+
 impl ServiceRecord {
     /// A fresh record: id v7, status `deployable`, health `unknown`, one replica, timestamps now.
     pub fn new(workspace_id: Uuid, name: &str, path: &str, kind: &str) -> Self {
@@ -254,8 +270,8 @@ impl ServiceRecord {
             name: name.to_string(),
             path: path.to_string(),
             kind: kind.to_string(),
-            status: "deployable".to_string(),
-            health: "unknown".to_string(),
+            status: ServiceState::Deployable,
+            health: Health::Unknown,
             desired_replicas: 1,
             containers: Vec::new(),
             image: None,
@@ -447,6 +463,27 @@ mod tests {
     }
 
     #[test]
+    fn typed_states_round_trip_and_old_names_still_read() {
+        let mut rec = ServiceRecord::new(Uuid::now_v7(), "api", "api", "nodejs");
+        for state in ServiceState::ALL {
+            for health in Health::ALL {
+                rec.status = state;
+                rec.health = health;
+                let json = serde_json::to_value(&rec).unwrap();
+                assert_eq!(json["status"], state.as_str());
+                assert_eq!(json["health"], health.as_str());
+                let back: ServiceRecord = serde_json::from_value(json).unwrap();
+                assert_eq!((back.status, back.health), (state, health));
+            }
+        }
+        let mut old = serde_json::to_value(&rec).unwrap();
+        old["status"] = "detecting".into();
+        old["health"] = "sick".into();
+        let back: ServiceRecord = serde_json::from_value(old).unwrap();
+        assert_eq!((back.status, back.health), (ServiceState::Deployable, Health::Unknown));
+    }
+
+    #[test]
     fn passwd_lookup_finds_the_uid() {
         let passwd = "root:x:0:0:root:/root:/bin/bash\n# comment\nbad line\nada:x:1000:1000::/home/ada:/bin/sh\n";
         assert_eq!(passwd_name(passwd, 1000).as_deref(), Some("ada"));
@@ -479,6 +516,8 @@ mod tests {
             "created_at_ms": 1, "updated_at_ms": 2
         });
         let rec: ServiceRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(rec.status, ServiceState::Running);
+        assert_eq!(rec.health, Health::Healthy);
         assert_eq!(rec.desired_replicas, 1);
         assert!(rec.containers.is_empty() && rec.ports.is_empty());
         assert_eq!(rec.config, serde_json::Value::Null);
