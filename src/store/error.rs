@@ -22,8 +22,12 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
-    /// The file is not a redb database, or its content is damaged.
-    #[error("history store {} is corrupt or not a kyozo store: {message}", path.display())]
+    /// The file is not a redb database, or its content is damaged (redb reported it, or
+    /// panicked reading it: caught at the store's boundary).
+    #[error(
+        "the history file is damaged: {} (move it away to start a new one): {message}",
+        path.display()
+    )]
     Corrupt { path: PathBuf, message: String },
 
     /// The file was written by a newer kyozo (or is not a kyozo store at all).

@@ -8,9 +8,11 @@
 //!
 //! A new file is built under a temporary name and linked into place once complete, so a process
 //! killed while creating it leaves no half-initialised file. A damaged file is a
-//! [`StoreError::Corrupt`] at open when redb can tell (not a database, truncated, failed commit
-//! checksums after a crash); redb does not checksum pages on every read, so damage inflicted on
-//! a cleanly closed file from outside (disk fault, editing) can still make a later read panic.
+//! [`StoreError::Corrupt`] ("the history file is damaged: <path> (move it away to start a new
+//! one)") when redb can tell (not a database, truncated, failed commit checksums after a crash);
+//! redb does not checksum pages on every read, so damage inflicted on a cleanly closed file from
+//! outside (disk fault, editing) can make a read panic inside redb: every redb call runs under
+//! `catch_unwind`, and such a panic is the same error.
 //!
 //! No redb type leaves this module. Calls block (a write waits for an fsync and for writers of
 //! other processes): call them from `tokio::task::spawn_blocking` in async code.
@@ -108,7 +110,7 @@ impl Store {
         builder
             .set_concurrency_mode(ConcurrencyMode::MultiWriter)
             .set_cache_size(CACHE_BYTES);
-        let db = builder.create(file).ctx(shown, "open")?;
+        let db = guard(shown, "open", || builder.create(file).ctx(shown, "open"))?;
         let store = Store {
             db,
             path: shown.to_path_buf(),
@@ -245,11 +247,13 @@ impl Store {
         operation: &'static str,
         f: impl FnOnce(&WriteTransaction) -> Result<T>,
     ) -> Result<T> {
-        let mut txn = self.db.begin_write().ctx(&self.path, operation)?;
-        txn.set_quick_repair(true);
-        let out = f(&txn)?;
-        txn.commit().ctx(&self.path, operation)?;
-        Ok(out)
+        guard(&self.path, operation, || {
+            let mut txn = self.db.begin_write().ctx(&self.path, operation)?;
+            txn.set_quick_repair(true);
+            let out = f(&txn)?;
+            txn.commit().ctx(&self.path, operation)?;
+            Ok(out)
+        })
     }
 
     /// Runs `f` in one read transaction (a snapshot of the latest commit of any process).
@@ -258,8 +262,10 @@ impl Store {
         operation: &'static str,
         f: impl FnOnce(&ReadTransaction) -> Result<T>,
     ) -> Result<T> {
-        let txn = self.db.begin_read().ctx(&self.path, operation)?;
-        f(&txn)
+        guard(&self.path, operation, || {
+            let txn = self.db.begin_read().ctx(&self.path, operation)?;
+            f(&txn)
+        })
     }
 
     fn enc<T: Serialize>(&self, what: &str, value: &T) -> Result<Vec<u8>> {
@@ -737,6 +743,43 @@ impl Store {
                 })
                 .collect()
         })
+    }
+}
+
+thread_local! {
+    /// Set while a store call runs on this thread: its panics are caught and reported as a
+    /// damaged file, so the panic hook stays quiet.
+    static IN_STORE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a redb call; a panic inside redb (a file damaged from outside, which redb does not
+/// checksum on every read) becomes [`StoreError::Corrupt`] instead of taking the process down.
+fn guard<T>(path: &Path, operation: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_STORE.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let outer = IN_STORE.with(|f| f.replace(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_STORE.with(|f| f.set(outer));
+    match r {
+        Ok(r) => r,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unreadable page");
+            Err(StoreError::Corrupt {
+                path: path.to_path_buf(),
+                message: format!("{operation}: {what}"),
+            })
+        }
     }
 }
 
