@@ -240,11 +240,13 @@ async fn health_turns_unhealthy_and_recovers() {
     let ws = TestWs::new("engine-health");
     let d = deployer(&ws).await;
     let mut topo = topology(&ws);
-    // `plain` is judged by HTTP on a configured path
+    // `plain` is judged by HTTP on a configured path, with a 1 s interval (its start period:
+    // a failure in the first second after the start does not count)
     for s in &mut topo.services {
         if s.name == "plain" {
             s.health_check.path = "/ready".into();
             s.health_check.timeout_s = 2;
+            s.health_check.interval_s = 1;
         }
     }
     d.up(&topo, &[], |_| {}).await.unwrap();
@@ -275,8 +277,13 @@ async fn health_turns_unhealthy_and_recovers() {
         r = check("checked").await;
     }
     assert_eq!(r.health, Health::Unhealthy, "{r:?}");
-    // HTTP: 404 on a configured path is unhealthy
+    // HTTP: 404 on a configured path is unhealthy, once the start period is over
     exec(&plain, "rm /www/ready");
+    let r = check("plain").await;
+    if r.health == Health::Unknown {
+        assert!(r.reason.starts_with("starting (start period 1s)"), "{r:?}");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let r = check("plain").await;
     assert_eq!(r.health, Health::Unhealthy, "{r:?}");
     assert!(r.reason.contains("404"), "{r:?}");

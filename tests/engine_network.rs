@@ -14,12 +14,14 @@ fn a_parallel_wave_creates_one_network() {
     let out = ws.kyozo(&["up"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(ws.containers().len(), 6, "{}", stderr(&out));
-    let name = format!("kyozo-{}", ws.slug);
+    // kyozo-<workspace>-<short workspace id>
+    let prefix = format!("kyozo-{}-", ws.slug);
     let nets: Vec<String> = docker_lines(&["network", "ls", "--format", "{{.Name}}"])
         .into_iter()
-        .filter(|n| *n == name)
+        .filter(|n| n.starts_with(&prefix))
         .collect();
-    assert_eq!(nets, vec![name.clone()], "exactly one network {name}");
+    assert_eq!(nets.len(), 1, "exactly one network {prefix}…: {nets:?}");
+    let name = nets[0].clone();
 
     let out = ws.kyozo(&["down"]);
     assert!(out.status.success(), "{}", stderr(&out));

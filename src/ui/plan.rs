@@ -39,10 +39,7 @@ pub fn plan_lines(p: &Plan, show_secrets: bool) -> Vec<String> {
         out.push(format!("ports       {}", ports.join(", ")));
     }
     out.push(format!("limits      memory {} · cpu {}", p.memory, p.cpu));
-    out.push(format!(
-        "health      GET {} every {}s (timeout {}s, {} retries)",
-        p.health.path, p.health.interval_s, p.health.timeout_s, p.health.retries
-    ));
+    out.push(format!("health      {}", p.health_text()));
     for (k, v) in &p.env {
         out.push(format!("env         {k}={}", env(k, v)));
     }
