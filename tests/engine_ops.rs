@@ -113,7 +113,10 @@ fn a_failed_redeploy_keeps_the_old_version_running() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("exited with code 3"), "{err}");
-    assert!(err.contains("rolled back: the previous version keeps running"), "{err}");
+    assert!(
+        err.contains("rolled back: the previous version keeps running"),
+        "{err}"
+    );
 
     // v1 still answers, on the same host port, in the same container
     let again = wait_for(10, || http_get(port, "/").filter(|(c, _)| *c == 200));
@@ -152,7 +155,10 @@ fn one_operation_per_service_across_processes() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("slow\trefused"), "{text}");
-    assert!(text.contains("quick\tdeployed") && text.contains("web\tdeployed"), "{text}");
+    assert!(
+        text.contains("quick\tdeployed") && text.contains("web\tdeployed"),
+        "{text}"
+    );
     let status = first.wait().unwrap();
     let mut err = String::new();
     std::io::Read::read_to_string(first.stderr.as_mut().unwrap(), &mut err).unwrap();
@@ -187,11 +193,19 @@ fn an_interrupted_deploy_is_recorded_and_the_service_runs() {
         .unwrap_or_else(|| panic!("no interrupted event: {evs:?}"));
     assert_eq!(closed["type"], "deployment_failed");
     assert_eq!(closed["data"]["operation"], "deploy");
-    assert!(closed["error"].as_str().unwrap().starts_with("interrupted: deploy (building…)"));
+    assert!(
+        closed["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("interrupted: deploy (building…)")
+    );
     // recorded once
     let again = events(&ws, "slow");
     assert_eq!(
-        again.iter().filter(|e| e["data"]["interrupted"] == true).count(),
+        again
+            .iter()
+            .filter(|e| e["data"]["interrupted"] == true)
+            .count(),
         1
     );
 
@@ -216,7 +230,11 @@ fn an_interrupted_deploy_is_recorded_and_the_service_runs() {
     let list = ps(&ws);
     assert_eq!(service(&list, "slow")["status"], "running", "{list:?}");
     assert!(wait_for(10, || http_get(port, "/").filter(|(c, _)| *c == 200)).is_some());
-    assert_eq!(std::fs::read_to_string(&lock).unwrap(), "", "the journal is closed");
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap(),
+        "",
+        "the journal is closed"
+    );
 }
 
 #[test]
@@ -244,7 +262,12 @@ fn the_workspace_network_is_made_once_and_kept_while_used() {
     assert!(made[0].len() == prefix.len() + 8, "{made:?}");
 
     // `one` stopped, `two` removed: the network stays for `one`
-    for args in [&["stop", "one"][..], &["down", "two"], &["start", "one"], &["restart", "one"]] {
+    for args in [
+        &["stop", "one"][..],
+        &["down", "two"],
+        &["start", "one"],
+        &["restart", "one"],
+    ] {
         let out = ws.kyozo(args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert_eq!(nets(&prefix), made, "after {args:?}");
@@ -262,7 +285,10 @@ fn the_workspace_network_is_made_once_and_kept_while_used() {
     let out = ws.kyozo(&["up", "one"]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains(&format!("network {} exists and was not created by kyozo", made[0])),
+        stderr(&out).contains(&format!(
+            "network {} exists and was not created by kyozo",
+            made[0]
+        )),
         "{}",
         stderr(&out)
     );
@@ -301,7 +327,10 @@ fn services_whose_names_differ_in_case_get_their_own_containers() {
     assert!(out.status.success(), "{}", stderr(&out));
     let names = ws.containers();
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(names.contains(&format!("kyozo-{}-web-1", ws.slug)), "{names:?}");
+    assert!(
+        names.contains(&format!("kyozo-{}-web-1", ws.slug)),
+        "{names:?}"
+    );
     let list = ps(&ws);
     for (name, body) in [("Web", "upper Web\n"), ("web", "lower web\n")] {
         let port = host_port(&list, name);
@@ -330,7 +359,12 @@ fn rebuild_scale_to_zero_and_back_and_bounds() {
     let ws = TestWs::new("engine-ops");
     let out = ws.kyozo(&["up", "quick"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let before = docker_lines(&["inspect", "--format", "{{.Id}}", &format!("kyozo-{}-quick-1", ws.slug)]);
+    let before = docker_lines(&[
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &format!("kyozo-{}-quick-1", ws.slug),
+    ]);
     // unchanged content: up does nothing, --rebuild builds without cache and replaces
     let out = ws.kyozo(&["up", "quick"]);
     assert_eq!(stdout(&out), "quick\tunchanged\n");
@@ -338,9 +372,20 @@ fn rebuild_scale_to_zero_and_back_and_bounds() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "quick\tdeployed\n");
     let err = stderr(&out);
-    assert!(err.contains("quick: build ") && !err.contains("exists"), "{err}");
-    assert!(!err.contains("Using cache"), "a rebuild uses no cache: {err}");
-    let after = docker_lines(&["inspect", "--format", "{{.Id}}", &format!("kyozo-{}-quick-1", ws.slug)]);
+    assert!(
+        err.contains("quick: build ") && !err.contains("exists"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Using cache"),
+        "a rebuild uses no cache: {err}"
+    );
+    let after = docker_lines(&[
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &format!("kyozo-{}-quick-1", ws.slug),
+    ]);
     assert_ne!(before, after, "the container was replaced");
 
     // scale 0: deployed, stopped, 0/N; back up works
@@ -351,13 +396,19 @@ fn rebuild_scale_to_zero_and_back_and_bounds() {
     let list = ps(&ws);
     let q = service(&list, "quick");
     assert_eq!(q["status"], "stopped");
-    assert_eq!(q["replicas"], serde_json::json!({"running": 0, "desired": 2}));
+    assert_eq!(
+        q["replicas"],
+        serde_json::json!({"running": 0, "desired": 2})
+    );
     let out = ws.kyozo(&["scale", "quick", "1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let list = ps(&ws);
     let q = service(&list, "quick");
     assert_eq!(q["status"], "running");
-    assert_eq!(q["replicas"], serde_json::json!({"running": 1, "desired": 1}));
+    assert_eq!(
+        q["replicas"],
+        serde_json::json!({"running": 1, "desired": 1})
+    );
     let port = host_port(&list, "quick");
     assert!(wait_for(10, || http_get(port, "/").filter(|(c, _)| *c == 200)).is_some());
     // three replicas: the figures are their sum
@@ -372,7 +423,13 @@ fn rebuild_scale_to_zero_and_back_and_bounds() {
         .unwrap()
         .iter()
         .map(|id| {
-            let line = docker_lines(&["stats", "--no-stream", "--format", "{{.MemUsage}}", id.as_str().unwrap()]);
+            let line = docker_lines(&[
+                "stats",
+                "--no-stream",
+                "--format",
+                "{{.MemUsage}}",
+                id.as_str().unwrap(),
+            ]);
             let v = line[0].split('/').next().unwrap().trim().to_string();
             let (n, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap());
             let n: f64 = n.parse().unwrap();
@@ -393,7 +450,9 @@ fn rebuild_scale_to_zero_and_back_and_bounds() {
     let out = ws.kyozo(&["scale", "quick", "4"]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains("quick: replicas stay between 1 and 3 (its scaling limits), or 0 to stop it; asked 4"),
+        stderr(&out).contains(
+            "quick: replicas stay between 1 and 3 (its scaling limits), or 0 to stop it; asked 4"
+        ),
         "{}",
         stderr(&out)
     );
@@ -409,13 +468,18 @@ fn config_limits_and_health_reach_the_container_and_secrets_stay_out_of_the_imag
     let cfg = ws.db.with_file_name("config.toml");
     std::fs::write(
         &cfg,
-        format!("{offline}\n[limits]\nmemory = \"64Mi\"\ncpu = \"0.25\"\n\n[health]\ninterval_s = 2\n"),
+        format!(
+            "{offline}\n[limits]\nmemory = \"64Mi\"\ncpu = \"0.25\"\n\n[health]\ninterval_s = 2\n"
+        ),
     )
     .unwrap();
     let cfg = cfg.to_string_lossy().into_owned();
     let out = ws.kyozo_env(&["plan", "api"], &[("KYOZO_CONFIG", &cfg)]);
     let text = stdout(&out);
-    assert!(text.contains("limits:     memory 64Mi (67108864 bytes), cpu 0.25"), "{text}");
+    assert!(
+        text.contains("limits:     memory 64Mi (67108864 bytes), cpu 0.25"),
+        "{text}"
+    );
     assert!(text.contains("every 2s"), "{text}");
     let out = ws.kyozo_env(&["up"], &[("KYOZO_CONFIG", &cfg)]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -430,7 +494,9 @@ fn config_limits_and_health_reach_the_container_and_secrets_stay_out_of_the_imag
     // the .env value is in the container's env, not in its image
     let env = docker_lines(&["exec", &name, "sh", "-c", "echo $API_TOKEN"]);
     assert_eq!(env, vec!["s3cret-value"]);
-    let image = docker_lines(&["inspect", "--format", "{{.Config.Image}}", &name]).pop().unwrap();
+    let image = docker_lines(&["inspect", "--format", "{{.Config.Image}}", &name])
+        .pop()
+        .unwrap();
     let listing = docker_lines(&["run", "--rm", "--entrypoint", "ls", &image, "-a", "/app"]);
     assert!(listing.contains(&"index.html".to_string()), "{listing:?}");
     assert!(listing.contains(&".env.example".to_string()), "{listing:?}");

@@ -59,5 +59,8 @@ fn zeroed_pages_are_reported_never_a_panic() {
             damaged_reports += 1;
         }
     }
-    assert!(damaged_reports > 0, "zeroed pages went unnoticed in every copy");
+    assert!(
+        damaged_reports > 0,
+        "zeroed pages went unnoticed in every copy"
+    );
 }

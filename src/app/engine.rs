@@ -304,7 +304,10 @@ mod tests {
         s.uptime_s = None;
         s.ports[0].host = 0;
         let r = runtime_of(&s, 0);
-        assert_eq!((r.cpu_percent, r.memory_bytes, r.started_at_ms), (None, None, None));
+        assert_eq!(
+            (r.cpu_percent, r.memory_bytes, r.started_at_ms),
+            (None, None, None)
+        );
         assert_eq!(r.ports[0].host, None);
     }
 }

@@ -259,7 +259,9 @@ async fn setup(path: &Path, store: &StoreArgs) -> Result<(Deployer, Topology)> {
     };
     // what a killed kyozo process left half done is closed (and said) first
     for s in d.recover(&topo).await? {
-        eprintln!("{s}: an interrupted operation was closed and the service repaired (see `kyozo events {s}`)");
+        eprintln!(
+            "{s}: an interrupted operation was closed and the service repaired (see `kyozo events {s}`)"
+        );
     }
     Ok((d, topo))
 }

@@ -320,6 +320,25 @@ fn executable(_meta: &std::fs::Metadata) -> bool {
     false
 }
 
+/// The build context of a plan (the folder, a generated Dockerfile added), built off the async
+/// workers.
+pub async fn build_context(plan: &super::plan::Plan) -> Result<Context, super::error::DeployError> {
+    let dir = plan.context_dir.clone();
+    let generated = plan
+        .generated()
+        .map(|(n, t)| (n.to_string(), t.to_string()));
+    tokio::task::spawn_blocking(move || {
+        let extra: Vec<(&str, &str)> = generated
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        build(&dir, &extra)
+    })
+    .await
+    .map_err(|e| super::error::DeployError::Other(format!("context task failed: {e}")))?
+    .map_err(super::error::DeployError::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,8 +354,15 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
         for f in [
-            "app.py", ".env", ".env.local", ".env.example", "tls/server.pem", "server.key",
-            "id_rsa", "id_rsa.pub", "keys.txt",
+            "app.py",
+            ".env",
+            ".env.local",
+            ".env.example",
+            "tls/server.pem",
+            "server.key",
+            "id_rsa",
+            "id_rsa.pub",
+            "keys.txt",
         ] {
             touch(root, f);
         }
@@ -348,7 +374,13 @@ mod tests {
         std::fs::write(root.join(".dockerignore"), "*.log\n!.env.local\n").unwrap();
         assert_eq!(
             context_files(root).unwrap(),
-            vec![".dockerignore", ".env.example", ".env.local", "app.py", "keys.txt"]
+            vec![
+                ".dockerignore",
+                ".env.example",
+                ".env.local",
+                "app.py",
+                "keys.txt"
+            ]
         );
         assert!(is_secret_file(".env") && is_secret_file(".env.production"));
         assert!(!is_secret_file(".env.example") && !is_secret_file("env"));

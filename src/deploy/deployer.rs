@@ -275,7 +275,8 @@ impl Deployer {
         let engine = &self.inner.engine;
         let left = engine.list(&Filter::service(&self.ws_path(), None)).await?;
         let ours = engine.network(&name).await?.filter(|n| {
-            n.labels.get(runtime::LABEL_WORKSPACE).map(String::as_str) == Some(self.ws_id().as_str())
+            n.labels.get(runtime::LABEL_WORKSPACE).map(String::as_str)
+                == Some(self.ws_id().as_str())
         });
         if left.is_empty() && ours.is_some_and(|n| n.attached == 0) {
             engine.remove_network(&name).await?;

@@ -10,7 +10,9 @@ use tokio::net::TcpStream;
 
 use super::deployer::{AUTOMATIC, Deployer};
 use super::error::DeployError;
+use super::plan::Plan;
 use crate::detect::{Service, Topology};
+use crate::runtime::{ContainerInfo, EngineHealth};
 use crate::store::{self, EventKind, NewEvent, ServiceState};
 
 pub use crate::store::Health;
@@ -78,7 +80,10 @@ impl Deployer {
         {
             probe = Probe::new(
                 Health::Unknown,
-                format!("starting (start period {}s): {}", plan.health.interval_s, probe.reason),
+                format!(
+                    "starting (start period {}s): {}",
+                    plan.health.interval_s, probe.reason
+                ),
             );
         }
         let previous = rec.health;
@@ -196,6 +201,52 @@ pub async fn probe_http(host: &str, port: u16, path: &str, timeout: Duration) ->
             format!("GET {path} on port {port}: no HTTP answer"),
         ),
     }
+}
+
+/// Judges running containers: the engine's own check where there is one, else HTTP on the
+/// mapped port (with the TCP fallback), else running is enough.
+pub(crate) async fn judge(d: &Deployer, plan: &Plan, running: &[ContainerInfo]) -> Probe {
+    if running.is_empty() {
+        return Probe::new(Health::Unhealthy, "no replica is running");
+    }
+    if running.iter().any(|c| c.health.is_some()) {
+        if let Some(c) = running
+            .iter()
+            .find(|c| c.health == Some(EngineHealth::Unhealthy))
+        {
+            return Probe::new(
+                Health::Unhealthy,
+                format!("{}: engine check unhealthy", c.name),
+            );
+        }
+        if running
+            .iter()
+            .all(|c| c.health == Some(EngineHealth::Healthy))
+        {
+            return Probe::new(Health::Healthy, "engine check healthy");
+        }
+        return Probe::new(Health::Unknown, "engine check starting");
+    }
+    let Some(port) = plan.port else {
+        return Probe::new(Health::Healthy, "running (no port to probe)");
+    };
+    let host = d.host_address();
+    let timeout = std::time::Duration::from_secs(u64::from(plan.health.timeout_s.clamp(1, 60)));
+    let path = if plan.health.path.starts_with('/') {
+        plan.health.path.clone()
+    } else {
+        format!("/{}", plan.health.path)
+    };
+    for c in running {
+        let Some(&(_, hp)) = c.ports.iter().find(|(cp, _)| *cp == port) else {
+            continue;
+        };
+        let p = probe_http(&host, hp, &path, timeout).await;
+        if p.health != Health::Healthy {
+            return Probe::new(p.health, format!("{}: {}", c.name, p.reason));
+        }
+    }
+    Probe::new(Health::Healthy, format!("GET {path} answered"))
 }
 
 #[cfg(test)]

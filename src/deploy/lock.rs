@@ -249,14 +249,20 @@ mod tests {
             Err(Refusal::Held(Some(h))) => {
                 assert_eq!((h.op.as_str(), h.step.as_str()), ("deploy", "building…"));
                 let text = h.describe(h.since_ms + 12_000);
-                assert!(text.starts_with("deploy (building…) running for 12s (kyozo pid "), "{text}");
+                assert!(
+                    text.starts_with("deploy (building…) running for 12s (kyozo pid "),
+                    "{text}"
+                );
             }
             other => panic!("{other:?}"),
         }
         // another service is free
         let b = locks.acquire("web", "deploy").unwrap();
         drop(b);
-        assert!(locks.leftovers().is_empty(), "a clean end leaves no journal");
+        assert!(
+            locks.leftovers().is_empty(),
+            "a clean end leaves no journal"
+        );
         // a held lock is not a leftover
         a.set_previous(vec!["c1".into()]);
         assert!(locks.leftovers().is_empty());
@@ -270,7 +276,10 @@ mod tests {
         assert_eq!(left[0].0, "api");
         assert_eq!(left[0].2.previous, vec!["c1"]);
         // while the repair holds it, others are refused
-        assert!(matches!(locks.acquire("api", "deploy"), Err(Refusal::Held(_))));
+        assert!(matches!(
+            locks.acquire("api", "deploy"),
+            Err(Refusal::Held(_))
+        ));
         drop(left);
         assert!(locks.acquire("api", "deploy").is_ok());
         // the workspace lock

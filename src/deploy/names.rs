@@ -100,7 +100,10 @@ pub fn service_slug(service: &str) -> String {
 /// The short form of a workspace id in resource names: its last 8 hex digits (the random part
 /// of a UUID v7; the first ones are a timestamp two workspaces may share).
 pub fn short_id(workspace_id: &str) -> String {
-    let hex: String = workspace_id.chars().filter(char::is_ascii_hexdigit).collect();
+    let hex: String = workspace_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect();
     hex[hex.len().saturating_sub(8)..].to_ascii_lowercase()
 }
 
@@ -230,7 +233,10 @@ mod tests {
         assert_eq!(service_slug("web"), "web");
         let upper = service_slug("Web");
         assert!(upper.starts_with("web-") && upper.len() == 8, "{upper}");
-        assert_ne!(container_name("ws", "Web", 1), container_name("ws", "web", 1));
+        assert_ne!(
+            container_name("ws", "Web", 1),
+            container_name("ws", "web", 1)
+        );
         assert_ne!(image_repo("ws", "Web"), image_repo("ws", "web"));
         assert_ne!(service_slug("a.b"), service_slug("a_b"));
         let id = "0190a4b2-7c3d-7e5f-8a1b-2c3d4e5f6a7b";

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
+use super::context::build_context;
 use super::deployer::Deployer;
 use super::error::DeployError;
-use super::unit::containers::build_context;
 use crate::detect::{Service, Topology};
 use crate::runtime::{
     ContainerInfo, EngineEvent, LogOptions, LogStream, RuntimeError, StatsSample,
@@ -119,7 +119,9 @@ impl Deployer {
         let engine = self.engine();
         let running: Vec<&ContainerInfo> = cs.iter().filter(|c| c.running()).collect();
         let desired = unit.desired(rec.as_ref(), &cs);
-        let failed = rec.as_ref().is_some_and(|r| r.status == ServiceState::Error);
+        let failed = rec
+            .as_ref()
+            .is_some_and(|r| r.status == ServiceState::Error);
         let status = if !running.is_empty() {
             ServiceState::Running
         } else if !cs.is_empty() && !failed {
@@ -279,7 +281,10 @@ mod tests {
             memory_bytes: mib * 1024 * 1024,
             memory_limit_bytes: 0,
         };
-        assert_eq!(sum_samples(&[s(1.0, 14), s(2.5, 14), s(0.25, 15)]), (3.8, 43.0));
+        assert_eq!(
+            sum_samples(&[s(1.0, 14), s(2.5, 14), s(0.25, 15)]),
+            (3.8, 43.0)
+        );
         assert_eq!(sum_samples(&[]), (0.0, 0.0));
     }
 }

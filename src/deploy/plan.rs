@@ -263,10 +263,26 @@ pub fn health_check(svc: &Service, config: &Config) -> (HealthCheck, bool) {
     let d = &svc.health_check;
     let u = config.health_check();
     let h = HealthCheck {
-        path: if d.path == default.path { u.path.clone() } else { d.path.clone() },
-        interval_s: if d.interval_s == default.interval_s { u.interval_s } else { d.interval_s },
-        timeout_s: if d.timeout_s == default.timeout_s { u.timeout_s } else { d.timeout_s },
-        retries: if d.retries == default.retries { u.retries } else { d.retries },
+        path: if d.path == default.path {
+            u.path.clone()
+        } else {
+            d.path.clone()
+        },
+        interval_s: if d.interval_s == default.interval_s {
+            u.interval_s
+        } else {
+            d.interval_s
+        },
+        timeout_s: if d.timeout_s == default.timeout_s {
+            u.timeout_s
+        } else {
+            d.timeout_s
+        },
+        retries: if d.retries == default.retries {
+            u.retries
+        } else {
+            d.retries
+        },
     };
     let set = h.interval_s != default.interval_s
         || h.timeout_s != default.timeout_s
@@ -281,7 +297,9 @@ pub fn has_healthcheck(dockerfile: &str) -> bool {
         words
             .next()
             .is_some_and(|w| w.eq_ignore_ascii_case("HEALTHCHECK"))
-            && words.next().is_some_and(|w| !w.eq_ignore_ascii_case("NONE"))
+            && words
+                .next()
+                .is_some_and(|w| !w.eq_ignore_ascii_case("NONE"))
     })
 }
 
@@ -328,7 +346,6 @@ pub fn compose_file(dir: &Path) -> Option<PathBuf> {
     .map(|f| dir.join(f))
     .find(|p| p.is_file())
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@
 //! implementation and one more line there.
 
 mod compose;
-pub(crate) mod containers;
+mod containers;
 
 pub(crate) use compose::ComposeUnit;
 pub(crate) use containers::ContainerUnit;

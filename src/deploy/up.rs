@@ -114,7 +114,13 @@ impl Deployer {
                     Err(e) => cx.send(Progress::Failed {
                         service: svc.name.clone(),
                         error: e.message_for(&svc.name),
-                        rolled_back: matches!(e, DeployError::Service { rolled_back: true, .. }),
+                        rolled_back: matches!(
+                            e,
+                            DeployError::Service {
+                                rolled_back: true,
+                                ..
+                            }
+                        ),
                     }),
                     Ok(_) => {}
                 }
@@ -213,8 +219,15 @@ impl Deployer {
         // a safe point: built, nothing replaced yet
         if cx.is_cancelled() {
             let detail = "after the build, before replacing".to_string();
-            self.fail(svc, cx, &format!("cancelled {detail}"), data, was_running, true)
-                .await?;
+            self.fail(
+                svc,
+                cx,
+                &format!("cancelled {detail}"),
+                data,
+                was_running,
+                true,
+            )
+            .await?;
             return Err(DeployError::Cancelled {
                 service: name.clone(),
                 detail,
@@ -271,7 +284,11 @@ impl Deployer {
                 cancelled,
             }) => {
                 let msg = error.message_for(name);
-                let msg = if cancelled { format!("cancelled {msg}") } else { msg };
+                let msg = if cancelled {
+                    format!("cancelled {msg}")
+                } else {
+                    msg
+                };
                 self.fail(svc, cx, &msg, data, rolled_back, cancelled)
                     .await?;
                 if cancelled {

@@ -12,7 +12,7 @@ use bollard::query_parameters::{
 };
 
 use super::{
-    ContainerInfo, ContainerSpec, ContainerState, EngineHealth, Engine, ErrorKind, Filter,
+    ContainerInfo, ContainerSpec, ContainerState, Engine, EngineHealth, ErrorKind, Filter,
     RuntimeError, short,
 };
 
@@ -43,7 +43,10 @@ impl Engine {
         });
         let healthcheck = spec.health.as_ref().map(|h| HealthConfig {
             // no test of our own: the image's HEALTHCHECK runs with these settings
-            test: h.shell.as_ref().map(|s| vec!["CMD-SHELL".into(), s.clone()]),
+            test: h
+                .shell
+                .as_ref()
+                .map(|s| vec!["CMD-SHELL".into(), s.clone()]),
             interval: Some(h.interval.as_nanos() as i64),
             timeout: Some(h.timeout.as_nanos() as i64),
             retries: Some(i64::from(h.retries)),
@@ -86,10 +89,9 @@ impl Engine {
     /// Renames a container.
     pub async fn rename(&self, id: &str, name: &str) -> Result<(), RuntimeError> {
         let opts = RenameContainerOptionsBuilder::new().name(name).build();
-        self.docker
-            .rename_container(id, opts)
-            .await
-            .map_err(|e| RuntimeError::engine(format!("rename container {} to {name}", short(id)), e))
+        self.docker.rename_container(id, opts).await.map_err(|e| {
+            RuntimeError::engine(format!("rename container {} to {name}", short(id)), e)
+        })
     }
 
     pub async fn start(&self, id: &str) -> Result<(), RuntimeError> {
@@ -256,5 +258,4 @@ impl Engine {
             restart_count: c.restart_count.unwrap_or_default(),
         })
     }
-
 }

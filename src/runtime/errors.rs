@@ -93,7 +93,10 @@ fn classify(status: Option<u16>, message: &str, e: &bollard::errors::Error) -> E
         ErrorKind::PortInUse
     } else if m.contains("docker-init") {
         ErrorKind::NoInit
-    } else if status == Some(409) || m.contains("already in progress") || m.contains("is already in use") {
+    } else if status == Some(409)
+        || m.contains("already in progress")
+        || m.contains("is already in use")
+    {
         ErrorKind::Conflict
     } else if status.is_none()
         && matches!(
@@ -133,17 +136,32 @@ mod tests {
     fn engine_answers_are_classified() {
         let k = |code, m: &str| RuntimeError::engine("op", server(code, m)).kind();
         assert_eq!(
-            k(500, "driver failed programming external connectivity: Bind for 0.0.0.0:8080 failed: port is already allocated"),
+            k(
+                500,
+                "driver failed programming external connectivity: Bind for 0.0.0.0:8080 failed: port is already allocated"
+            ),
             ErrorKind::PortInUse
         );
-        assert_eq!(k(500, "listen tcp4 0.0.0.0:80: bind: address already in use"), ErrorKind::PortInUse);
         assert_eq!(
-            k(500, "exec: \"docker-init\": executable file not found in $PATH"),
+            k(500, "listen tcp4 0.0.0.0:80: bind: address already in use"),
+            ErrorKind::PortInUse
+        );
+        assert_eq!(
+            k(
+                500,
+                "exec: \"docker-init\": executable file not found in $PATH"
+            ),
             ErrorKind::NoInit
         );
         assert_eq!(k(404, "No such container: x"), ErrorKind::NotFound);
-        assert_eq!(k(409, "Conflict. The container name \"/x\" is already in use"), ErrorKind::Conflict);
-        assert_eq!(k(409, "removal of container x is already in progress"), ErrorKind::Conflict);
+        assert_eq!(
+            k(409, "Conflict. The container name \"/x\" is already in use"),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            k(409, "removal of container x is already in progress"),
+            ErrorKind::Conflict
+        );
         assert_eq!(k(500, "something else"), ErrorKind::Other);
         assert_eq!(RuntimeError::Build("x".into()).kind(), ErrorKind::Build);
         assert_eq!(

@@ -140,7 +140,6 @@ impl Engine {
             },
         }
     }
-
 }
 
 /// The message that explains a build failure: the engine's error, with the last output line when

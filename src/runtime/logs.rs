@@ -82,7 +82,6 @@ impl Engine {
             futures_util::stream::iter(out)
         })
     }
-
 }
 
 /// Splits the engine's timestamp (`2024-05-01T12:00:01.123456789Z `, asked for with
@@ -131,7 +130,10 @@ mod tests {
         assert_eq!(parse_timestamp("1970-01-01T00:00:02Z"), Some(2000));
         assert_eq!(parse_timestamp("1970-01-01T00:00:00.5Z"), Some(500));
         assert_eq!(split_timestamp("no stamp here"), (None, "no stamp here"));
-        assert_eq!(split_timestamp("2024-05-01T12:00:01.1Z"), (Some(1_714_564_801_100), ""));
+        assert_eq!(
+            split_timestamp("2024-05-01T12:00:01.1Z"),
+            (Some(1_714_564_801_100), "")
+        );
         assert_eq!(parse_timestamp("2024-05-01T12:00:01+02:00"), None);
         assert_eq!(parse_timestamp("2024-05-01T12:00:01.1234567890Z"), None);
     }

@@ -326,7 +326,6 @@ impl Engine {
             .map_err(|e| RuntimeError::engine("version", e))?;
         Ok(v.version.unwrap_or_default())
     }
-
 }
 
 /// The first 12 characters of an id.

@@ -21,7 +21,6 @@ impl Engine {
             Ok(sample(&s))
         })
     }
-
 }
 
 fn sample(s: &bollard::models::ContainerStatsResponse) -> StatsSample {

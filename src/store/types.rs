@@ -480,7 +480,10 @@ mod tests {
         old["status"] = "detecting".into();
         old["health"] = "sick".into();
         let back: ServiceRecord = serde_json::from_value(old).unwrap();
-        assert_eq!((back.status, back.health), (ServiceState::Deployable, Health::Unknown));
+        assert_eq!(
+            (back.status, back.health),
+            (ServiceState::Deployable, Health::Unknown)
+        );
     }
 
     #[test]

@@ -185,7 +185,6 @@ async fn refresh(
     Ok(any)
 }
 
-
 /// How often health is checked while something runs: the shortest health interval of the
 /// deployable services (`[health] interval_s`, `.kyozo.toml`), at least a second.
 fn health_interval(shared: &Shared) -> Duration {

@@ -122,4 +122,3 @@ pub(super) async fn follow_logs(shared: &Shared, name: &str, since_s: Option<i64
         }
     }
 }
-

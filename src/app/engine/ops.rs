@@ -197,10 +197,9 @@ fn on_progress(
             service.clone(),
             done(service, Outcome::Failed { error, rolled_back }),
         ),
-        Progress::Cancelled { service, detail } => finish(
-            service.clone(),
-            done(service, Outcome::Cancelled(detail)),
-        ),
+        Progress::Cancelled { service, detail } => {
+            finish(service.clone(), done(service, Outcome::Cancelled(detail)))
+        }
         Progress::Refused { service, reason } => finish(
             service.clone(),
             EngineMsg::Refused {

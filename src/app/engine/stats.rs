@@ -42,4 +42,3 @@ pub(super) async fn follow_stats(shared: Arc<Shared>, name: String) {
         }
     }
 }
-

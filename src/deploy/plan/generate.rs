@@ -519,4 +519,3 @@ pub(super) fn cargo_package_name(text: &str) -> Option<String> {
     bin.or_else(|| v.get("package")?.get("name")?.as_str())
         .map(str::to_string)
 }
-

@@ -135,7 +135,12 @@ fn static_sites_built_with_node_run_the_build_and_serve_its_output() {
     svc.build_command = Some("npm run build".into());
     svc.output_dir = Some("dist".into());
     let t = generate(dir.path(), &svc, Some(80), &Config::default());
-    assert!(t.contains("FROM node:20-slim AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\n"), "{t}");
+    assert!(
+        t.contains(
+            "FROM node:20-slim AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\n"
+        ),
+        "{t}"
+    );
     assert!(t.contains("FROM nginx:alpine\n"), "{t}");
     assert!(
         t.contains("COPY --from=build /app/dist/ /usr/share/nginx/html/"),
@@ -318,7 +323,6 @@ fn compiled_languages_use_two_stages() {
     assert!(t.contains(r#"CMD ["/app/svc"]"#), "{t}");
 }
 
-
 #[test]
 fn settings_override_then_config_then_detection_defaults() {
     let mut cfg = Config::default();
@@ -343,7 +347,11 @@ fn settings_override_then_config_then_detection_defaults() {
     assert_eq!(h.interval, std::time::Duration::from_secs(5));
     assert_eq!(h.start_period, std::time::Duration::from_secs(5));
     // .env values reach the run env; detection's own PORT wins
-    assert!(p.env.contains(&("API_TOKEN".into(), "s3cret".into())), "{:?}", p.env);
+    assert!(
+        p.env.contains(&("API_TOKEN".into(), "s3cret".into())),
+        "{:?}",
+        p.env
+    );
     assert!(p.env.contains(&("PORT".into(), "8000".into())));
     assert!(!p.env.iter().any(|(k, v)| k == "PORT" && v == "1"));
     // .kyozo.toml wins over the user config
@@ -354,14 +362,26 @@ fn settings_override_then_config_then_detection_defaults() {
     assert_eq!(p.memory, "1Gi");
     assert_eq!(p.health.interval_s, 30);
     // nothing set anywhere: the image keeps its own timing
-    let p = plan(tmp.path(), "ws", &service("api", ServiceType::Python, Some(8000)), &Config::default()).unwrap();
+    let p = plan(
+        tmp.path(),
+        "ws",
+        &service("api", ServiceType::Python, Some(8000)),
+        &Config::default(),
+    )
+    .unwrap();
     assert!(!p.health_set && p.engine_health().is_none());
-    assert!(p.health_text().starts_with("GET /health every 30s"), "{}", p.health_text());
+    assert!(
+        p.health_text().starts_with("GET /health every 30s"),
+        "{}",
+        p.health_text()
+    );
 }
 
 #[test]
 fn an_image_healthcheck_is_shown_as_such() {
-    assert!(has_healthcheck("FROM x\nHEALTHCHECK --interval=1s CMD true\n"));
+    assert!(has_healthcheck(
+        "FROM x\nHEALTHCHECK --interval=1s CMD true\n"
+    ));
     assert!(!has_healthcheck("FROM x\nHEALTHCHECK NONE\n"));
     assert!(!has_healthcheck("FROM x\nRUN echo HEALTHCHECK\n"));
     let tmp = tempfile::tempdir().unwrap();

@@ -126,7 +126,11 @@ impl<'a> ComposeUnit<'a> {
             let (Some(source), Some(image)) = (&m.source, &m.image) else {
                 continue;
             };
-            let dir = if source == "." { root.clone() } else { root.join(source) };
+            let dir = if source == "." {
+                root.clone()
+            } else {
+                root.join(source)
+            };
             let dockerfile = ["Dockerfile", "Containerfile", "dockerfile"]
                 .into_iter()
                 .find(|f| dir.join(f).is_file());
@@ -140,7 +144,10 @@ impl<'a> ComposeUnit<'a> {
                     .map_err(|e| DeployError::Other(format!("context task failed: {e}")))??
             };
             let t = Instant::now();
-            cx.step(Step::Build, format!("{image} (member {} from {source})", m.name));
+            cx.step(
+                Step::Build,
+                format!("{image} (member {} from {source})", m.name),
+            );
             self.d
                 .engine()
                 .build(ctx.tar, dockerfile, image, &[], nocache, |line| {
@@ -312,17 +319,25 @@ fn stack_health(members: &[ContainerInfo]) -> Probe {
         .iter()
         .find(|c| c.health == Some(EngineHealth::Unhealthy))
     {
-        return Probe::new(Health::Unhealthy, format!("{}: engine check unhealthy", c.name));
+        return Probe::new(
+            Health::Unhealthy,
+            format!("{}: engine check unhealthy", c.name),
+        );
     }
     if let Some(c) = members
         .iter()
         .find(|c| c.health == Some(EngineHealth::Starting))
     {
-        return Probe::new(Health::Unknown, format!("{}: engine check starting", c.name));
+        return Probe::new(
+            Health::Unknown,
+            format!("{}: engine check starting", c.name),
+        );
     }
-    Probe::new(Health::Healthy, "all members running, healthy where checked")
+    Probe::new(
+        Health::Healthy,
+        "all members running, healthy where checked",
+    )
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -373,6 +388,10 @@ mod tests {
             member("db-cache-1", Exited, None),
         ];
         assert_eq!(h(&down), Health::Unhealthy);
-        assert!(stack_health(&down).reason.contains("db-cache-1: not running"));
+        assert!(
+            stack_health(&down)
+                .reason
+                .contains("db-cache-1: not running")
+        );
     }
 }

@@ -9,17 +9,16 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
 use super::{Failure, Fut, Prepared, Unit, Work};
-use crate::deploy::context;
+use crate::deploy::context::build_context;
 use crate::deploy::deployer::{Deployer, STOP_TIMEOUT_S};
 use crate::deploy::error::DeployError;
-use crate::deploy::health::{self, Health, Probe};
+use crate::deploy::health::{self, Probe};
 use crate::deploy::names;
 use crate::deploy::plan::Plan;
 use crate::deploy::progress::{OpCx, Progress, Step};
 use crate::detect::Service;
 use crate::runtime::{
-    self, BuildLine, ContainerInfo, ContainerSpec, ContainerState, EngineHealth, ErrorKind,
-    Filter, PortSpec,
+    self, BuildLine, ContainerInfo, ContainerSpec, ContainerState, ErrorKind, Filter, PortSpec,
 };
 use crate::store::ServiceRecord;
 
@@ -27,25 +26,6 @@ use crate::store::ServiceRecord;
 pub(crate) struct ContainerUnit<'a> {
     d: &'a Deployer,
     svc: &'a Service,
-}
-
-/// The build context of a plan (the folder, a generated Dockerfile added), built off the async
-/// workers.
-pub(crate) async fn build_context(plan: &Plan) -> Result<context::Context, DeployError> {
-    let dir = plan.context_dir.clone();
-    let generated = plan
-        .generated()
-        .map(|(n, t)| (n.to_string(), t.to_string()));
-    tokio::task::spawn_blocking(move || {
-        let extra: Vec<(&str, &str)> = generated
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        context::build(&dir, &extra)
-    })
-    .await
-    .map_err(|e| DeployError::Other(format!("context task failed: {e}")))?
-    .map_err(DeployError::from)
 }
 
 /// Whether nothing listens on a host port (so replica 1 can publish the service port as is).
@@ -244,7 +224,10 @@ impl<'a> ContainerUnit<'a> {
             if n == 1 && conflict {
                 continue;
             }
-            match self.create_replica(plan, image, hash, n, true, Some(cx)).await {
+            match self
+                .create_replica(plan, image, hash, n, true, Some(cx))
+                .await
+            {
                 Ok(c) => news.push(c),
                 Err(e) => return Err(self.undo(cx, &news, &[], had_old, e).await),
             }
@@ -266,7 +249,10 @@ impl<'a> ContainerUnit<'a> {
                 .await
                 .map_err(|e| fail(e.into()))?;
             stopped.push(o.clone());
-            match self.create_replica(plan, image, hash, 1, true, Some(cx)).await {
+            match self
+                .create_replica(plan, image, hash, 1, true, Some(cx))
+                .await
+            {
                 Ok(c) => {
                     news.insert(0, c.clone());
                     if let Err(e) = self.ready(plan, &[c], cx).await {
@@ -311,52 +297,6 @@ impl<'a> ContainerUnit<'a> {
         }
         Ok(())
     }
-
-    /// Judges running containers: the engine's own check where there is one, else HTTP on the
-    /// mapped port (with the TCP fallback), else running is enough.
-    async fn judge(&self, plan: &Plan, running: &[ContainerInfo]) -> Probe {
-        if running.is_empty() {
-            return Probe::new(Health::Unhealthy, "no replica is running");
-        }
-        if running.iter().any(|c| c.health.is_some()) {
-            if let Some(c) = running
-                .iter()
-                .find(|c| c.health == Some(EngineHealth::Unhealthy))
-            {
-                return Probe::new(
-                    Health::Unhealthy,
-                    format!("{}: engine check unhealthy", c.name),
-                );
-            }
-            if running
-                .iter()
-                .all(|c| c.health == Some(EngineHealth::Healthy))
-            {
-                return Probe::new(Health::Healthy, "engine check healthy");
-            }
-            return Probe::new(Health::Unknown, "engine check starting");
-        }
-        let Some(port) = plan.port else {
-            return Probe::new(Health::Healthy, "running (no port to probe)");
-        };
-        let host = self.d.host_address();
-        let timeout = std::time::Duration::from_secs(u64::from(plan.health.timeout_s.clamp(1, 60)));
-        let path = if plan.health.path.starts_with('/') {
-            plan.health.path.clone()
-        } else {
-            format!("/{}", plan.health.path)
-        };
-        for c in running {
-            let Some(&(_, hp)) = c.ports.iter().find(|(cp, _)| *cp == port) else {
-                continue;
-            };
-            let p = health::probe_http(&host, hp, &path, timeout).await;
-            if p.health != Health::Healthy {
-                return Probe::new(p.health, format!("{}: {}", c.name, p.reason));
-            }
-        }
-        Probe::new(Health::Healthy, format!("GET {path} answered"))
-    }
 }
 
 fn cancelled(service: &str, when: &str) -> DeployError {
@@ -387,8 +327,10 @@ impl Unit for ContainerUnit<'_> {
             } else {
                 rec.desired_replicas.max(1)
             };
-            let current: Vec<&ContainerInfo> =
-                existing.iter().filter(|c| !names::is_pending(&c.name)).collect();
+            let current: Vec<&ContainerInfo> = existing
+                .iter()
+                .filter(|c| !names::is_pending(&c.name))
+                .collect();
             let same = !current.is_empty()
                 && current.len() as u32 == desired
                 && current
@@ -587,8 +529,9 @@ impl Unit for ContainerUnit<'_> {
 
     fn probe<'a>(&'a self, plan: &'a Plan, infos: &'a [ContainerInfo]) -> BoxFuture<'a, Probe> {
         async move {
-            let running: Vec<ContainerInfo> = infos.iter().filter(|c| c.running()).cloned().collect();
-            self.judge(plan, &running).await
+            let running: Vec<ContainerInfo> =
+                infos.iter().filter(|c| c.running()).cloned().collect();
+            health::judge(self.d, plan, &running).await
         }
         .boxed()
     }
