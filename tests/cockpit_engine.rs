@@ -7,8 +7,6 @@
 mod cockpit_tmux;
 mod support;
 
-use std::path::Path;
-
 use cockpit_tmux::Tmux;
 use support::{TestWs, engine_ready, http_get, wait_for};
 
@@ -33,7 +31,6 @@ fn cockpit_deploys_a_service_and_sees_it_running() {
         s.contains("engine unix://") || s.contains("engine tcp://")
     });
     t.wait_text("worker");
-    assert!(!Path::new(&ws.db).as_os_str().is_empty());
 
     // Table, first row (api), deploy.
     t.keys(&["Tab", "g", "d"]);
@@ -47,6 +44,15 @@ fn cockpit_deploys_a_service_and_sees_it_running() {
         "build output streams into Logs:\n{s}"
     );
     t.wait_text("api: deployed in");
+    // the cockpit recorded the deploy in its own store, where `kyozo events` reads it
+    let out = ws.kyozo(&["events", "api", "--json"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let evs: Vec<serde_json::Value> = serde_json::from_str(&support::stdout(&out)).unwrap();
+    let types: Vec<&str> = evs.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert!(
+        types.starts_with(&["deployment_completed", "deployment_started"]),
+        "{types:?}"
+    );
     let answer = wait_for(20, || {
         http_get(18471, "/health").filter(|(code, _)| *code == 200)
     });

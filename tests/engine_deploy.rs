@@ -344,7 +344,11 @@ async fn compose_stack_up_and_down() {
     assert_eq!(s.status, ServiceState::Running);
     assert_eq!(s.replicas.running, 2);
     let port = s.ports.iter().find(|p| p.container == 80).unwrap().host;
-    assert!(wait_for(10, || http_get(port, "/").map(|x| x.0)).is_some());
+    // the web member serves its own root folder: a 2xx, not any answer (a 502 would be a failure)
+    let got = wait_for(10, || {
+        http_get(port, "/etc/hostname").filter(|(c, _)| (200..300).contains(c))
+    });
+    assert!(got.is_some(), "the stack's web member answers 2xx");
     let kinds_up = kinds(&events(&d, Some("stack")));
     assert_eq!(
         kinds_up,
@@ -511,4 +515,137 @@ async fn down_after_a_failed_compose_up_leaves_nothing() {
     }
     // nothing was there to remove: no removal event
     assert_ne!(events(&d, Some("stack"))[0].kind, EventKind::ServiceRemoved);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stack_member_whose_image_a_folder_builds_runs_offline() {
+    if !engine_ready() {
+        return;
+    }
+    let ws = TestWs::new("engine-compose");
+    let image = format!("kyozo/{}-customers:latest", ws.slug);
+    std::fs::create_dir_all(ws.root.join("customers")).unwrap();
+    std::fs::write(
+        ws.root.join("customers/Dockerfile"),
+        "FROM kyozo-base/busybox:latest\nRUN mkdir -p /www && echo customers > /www/index.html\nEXPOSE 80\nCMD [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.root.join("stack/compose.yaml"),
+        format!("services:\n  customers:\n    image: {image}\n    ports:\n      - \"80\"\n"),
+    )
+    .unwrap();
+    let d = deployer(&ws).await;
+    let mut topo = topology(&ws);
+    let stack = topo
+        .services
+        .iter_mut()
+        .find(|s| s.name == "stack")
+        .expect("the stack");
+    let member = stack
+        .members
+        .iter_mut()
+        .find(|m| m.name == "customers")
+        .expect("its member");
+    // detection may fill this in already; the deploy side is what is under test
+    member.source = Some("customers".into());
+    assert!(!d.engine().image_exists(&image).await.unwrap());
+    let mut seen = Vec::new();
+    d.up(&topo, &["stack".to_string()], |p| seen.push(p))
+        .await
+        .unwrap();
+    assert!(
+        d.engine().image_exists(&image).await.unwrap(),
+        "built under the member's name"
+    );
+    assert!(
+        seen.iter().any(|p| matches!(p, Progress::StepStarted { detail, .. } if detail.contains("member customers from customers"))),
+        "{seen:?}"
+    );
+    let status = d.status(&topo, false).await.unwrap();
+    let s = status.iter().find(|s| s.name == "stack").unwrap();
+    assert_eq!(s.status, ServiceState::Running);
+    let port = s.ports.iter().find(|p| p.container == 80).unwrap().host;
+    let got = wait_for(10, || http_get(port, "/").filter(|(c, _)| *c == 200));
+    assert_eq!(got.unwrap().1, "customers\n");
+    d.down(&topo, &[], |_| {}).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_carry_the_engines_time() {
+    if !engine_ready() {
+        return;
+    }
+    let ws = TestWs::new("engine-chain");
+    let d = deployer(&ws).await;
+    let topo = topology(&ws);
+    let before = kyozo::store::now_ms();
+    d.up(
+        &topo,
+        &["backend".to_string(), "frontend".to_string()],
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let lines: Vec<kyozo::deploy::ServiceLogLine> = d
+        .logs(&topo, "frontend", LogOptions::default())
+        .await
+        .unwrap()
+        .map(|l| l.unwrap())
+        .collect()
+        .await;
+    let line = lines
+        .iter()
+        .find(|l| l.text == "frontend got: hello from backend")
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    let t = line.time_ms.expect("the engine's timestamp");
+    assert!(
+        t >= before - 1000 && t <= kyozo::store::now_ms(),
+        "{t} vs {before}"
+    );
+    assert!(
+        !line.text.starts_with("20"),
+        "the stamp is split off: {}",
+        line.text
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_redeploy_keeps_the_old_version() {
+    if !engine_ready() {
+        return;
+    }
+    let ws = TestWs::new("engine-ops");
+    let d = deployer(&ws).await;
+    let topo = topology(&ws);
+    let quick = vec!["quick".to_string()];
+    d.up(&topo, &quick, |_| {}).await.unwrap();
+    let before = ws.containers();
+    // a change whose build takes a while
+    let token = format!("{:?}", std::time::SystemTime::now());
+    std::fs::write(
+        ws.root.join("quick/Dockerfile"),
+        format!(
+            "FROM kyozo-base/busybox:latest\nRUN echo '{token}' && sleep 4\nEXPOSE 8080\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/\"]\n"
+        ),
+    )
+    .unwrap();
+    let opts = kyozo::deploy::UpOptions::default();
+    let cancels = opts.cancels.clone();
+    // cancel while it builds: it stops at the next safe point, before touching what runs
+    let cancel_later = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        cancels.cancel(&[])
+    };
+    let (report, hit) = tokio::join!(d.up_with(&topo, &quick, &opts, |_| {}), cancel_later);
+    assert_eq!(hit, vec!["quick"]);
+    let report = report.unwrap();
+    assert_eq!(report.cancelled, vec!["quick"], "{report:?}");
+    assert_eq!(ws.containers(), before, "the old container keeps running");
+    let status = d.status(&topo, false).await.unwrap();
+    assert_eq!(status[0].status, ServiceState::Running);
+    let evs = events(&d, Some("quick"));
+    assert_eq!(evs[0].kind, EventKind::DeploymentFailed);
+    assert_eq!(evs[0].data["cancelled"], true, "{:?}", evs[0].data);
+    assert_eq!(evs[0].data["rolled_back"], true);
 }
