@@ -67,7 +67,8 @@ fn forbidden(from: &str, file: &str) -> Vec<(&'static str, &'static str)> {
                 "app/watch.rs",
                 "app/start.rs",
             ];
-            if io_parts.iter().any(|p| file.ends_with(p)) {
+            // the engine worker's own files (`app/engine/*.rs`) are part of it
+            if io_parts.iter().any(|p| file.ends_with(p)) || file.contains("app/engine/") {
                 out.push(("bollard", "the engine (runtime's job)"));
                 out.push(("redb", "the store's database (store's job)"));
             } else {

@@ -67,12 +67,6 @@ pub(super) async fn connection(
             }
         };
         last_reason.clear();
-        // what a killed kyozo process left half done is closed first
-        if let Some(t) = shared.topology()
-            && let Err(e) = deployer.recover(&t).await
-        {
-            tracing::warn!("closing interrupted operations: {e}");
-        }
         shared.health_soon();
         *shared.deployer.lock().unwrap_or_else(|p| p.into_inner()) = Some(deployer.clone());
         send(
@@ -101,11 +95,19 @@ async fn watch(
 ) -> String {
     let mut events = Box::pin(d.events());
     let mut running_any = false;
+    // what a killed kyozo process left half done is closed once the topology is known
+    let mut recovered = false;
     let mut next_health = tokio::time::Instant::now() + health_interval(shared);
     loop {
         // Refresh (at start, and after every wake-up below), folding a burst of events into one.
         tokio::time::sleep(REFRESH_DEBOUNCE).await;
         while refresh_rx.try_recv().is_ok() {}
+        if !recovered && let Some(t) = shared.topology() {
+            recovered = true;
+            if let Err(e) = d.recover(&t).await {
+                tracing::warn!("closing interrupted operations: {e}");
+            }
+        }
         if shared
             .health_due
             .swap(false, std::sync::atomic::Ordering::SeqCst)
