@@ -85,17 +85,18 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     if let Some(df) = &s.dockerfile {
         out.push(kv(theme, "dockerfile", df.clone()));
     }
-    out.push(kv(
-        theme,
-        "health",
-        format!(
+    // the plan knows the settings in force and an image's own HEALTHCHECK; detection's otherwise
+    let health = match state.plans.get(name) {
+        Some(Ok(plan)) => plan.health_text(),
+        _ => format!(
             "GET {} every {}s, timeout {}s, {} retries",
             s.health_check.path,
             s.health_check.interval_s,
             s.health_check.timeout_s,
             s.health_check.retries
         ),
-    ));
+    };
+    out.push(kv(theme, "health", health));
     out.push(kv(
         theme,
         "limits",

@@ -462,3 +462,61 @@ fn tiny_terminals_do_not_panic() {
 }
 
 mod styles;
+
+#[test]
+fn details_and_plan_name_an_images_own_healthcheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = dir.path().join("services/api");
+    std::fs::create_dir_all(&api).unwrap();
+    std::fs::write(
+        api.join("Dockerfile"),
+        "FROM kyozo-base/busybox:latest\nHEALTHCHECK CMD test -f /ok\nCMD [\"httpd\", \"-f\"]\n",
+    )
+    .unwrap();
+    let svc = crate::app::testing::topology().services[0].clone();
+    let plan = crate::deploy::plan(
+        dir.path(),
+        "harbor",
+        &svc,
+        &crate::config::Config::default(),
+    )
+    .unwrap();
+    let mut s = live_state();
+    s.selected = Some("api".into());
+    let text = |s: &State| -> String {
+        super::details::lines(s, &super::Theme::new(true))
+            .iter()
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|x| x.content.to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        text(&s).contains("health       GET /health"),
+        "{}",
+        text(&s)
+    );
+    let _ = update(
+        &mut s,
+        Msg::Plan {
+            service: "api".into(),
+            result: Ok(Box::new(plan.clone())),
+        },
+    );
+    assert!(
+        text(&s).contains("health       image HEALTHCHECK (its own timing)"),
+        "{}",
+        text(&s)
+    );
+    let lines = super::plan::plan_lines(&plan, false);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "health      image HEALTHCHECK (its own timing)"),
+        "{lines:?}"
+    );
+}
