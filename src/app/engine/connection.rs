@@ -2,7 +2,7 @@
 //! turns the engine's event stream into status snapshots, checks health every health interval,
 //! and keeps one stats follower per running service.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +27,7 @@ pub(super) async fn connection(
     store: Result<Arc<Store>, String>,
     mut refresh_rx: tokio::sync::mpsc::UnboundedReceiver<()>,
 ) {
-    let mut stats: HashMap<String, JoinHandle<()>> = HashMap::new();
+    let mut stats: StatsFollowers = HashMap::new();
     let mut last_reason = String::new();
     loop {
         let (endpoint, connected) = match resolve(&EndpointEnv::from_process()) {
@@ -77,8 +77,8 @@ pub(super) async fn connection(
         );
         let reason = watch(&shared, &deployer, &mut refresh_rx, &mut stats).await;
         *shared.deployer.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        for (_, h) in stats.drain() {
-            h.abort();
+        for (_, f) in stats.drain() {
+            f.task.abort();
         }
         send(&shared.tx, EngineMsg::Unreachable { endpoint, reason });
         tokio::time::sleep(RECONNECT).await;
@@ -91,7 +91,7 @@ async fn watch(
     shared: &Arc<Shared>,
     d: &Deployer,
     refresh_rx: &mut tokio::sync::mpsc::UnboundedReceiver<()>,
-    stats: &mut HashMap<String, JoinHandle<()>>,
+    stats: &mut StatsFollowers,
 ) -> String {
     let mut events = Box::pin(d.events());
     let mut running_any = false;
@@ -148,7 +148,7 @@ async fn watch(
 async fn refresh(
     shared: &Arc<Shared>,
     d: &Deployer,
-    stats: &mut HashMap<String, JoinHandle<()>>,
+    stats: &mut StatsFollowers,
 ) -> Result<bool, String> {
     let Some(t) = shared.topology() else {
         return Ok(false);
@@ -162,23 +162,28 @@ async fn refresh(
         }
         map.insert(s.name.clone(), runtime_of(s, now));
     }
-    let running: HashSet<String> = map
+    // a follower streams the replicas that ran when it started: a scale or a redeploy
+    // (other containers, another running count) starts it again, so the sum covers them all
+    let running: HashMap<String, (Vec<String>, u32)> = map
         .iter()
         .filter(|(_, r)| r.status == ServiceState::Running)
-        .map(|(n, _)| n.clone())
+        .map(|(n, r)| (n.clone(), (r.containers.clone(), r.running)))
         .collect();
-    stats.retain(|name, h| {
-        let keep = running.contains(name) && !h.is_finished();
+    stats.retain(|name, f| {
+        let keep = running.get(name) == Some(&f.replicas) && !f.task.is_finished();
         if !keep {
-            h.abort();
+            f.task.abort();
         }
         keep
     });
-    for name in &running {
+    for (name, replicas) in &running {
         if !stats.contains_key(name) {
             stats.insert(
                 name.clone(),
-                tokio::spawn(follow_stats(Arc::clone(shared), name.clone())),
+                StatsFollower {
+                    replicas: replicas.clone(),
+                    task: tokio::spawn(follow_stats(Arc::clone(shared), name.clone())),
+                },
             );
         }
     }
@@ -186,6 +191,15 @@ async fn refresh(
     send(&shared.tx, EngineMsg::Snapshot(map));
     Ok(any)
 }
+
+/// The stats follower of a running service and the replicas it follows (container ids, running
+/// count).
+struct StatsFollower {
+    replicas: (Vec<String>, u32),
+    task: JoinHandle<()>,
+}
+
+type StatsFollowers = HashMap<String, StatsFollower>;
 
 /// How often health is checked while something runs: the shortest health interval of the
 /// deployable services (`[health] interval_s`, `.kyozo.toml`), at least a second.
