@@ -247,6 +247,7 @@ async fn health_turns_unhealthy_and_recovers() {
             s.health_check.path = "/ready".into();
             s.health_check.timeout_s = 2;
             s.health_check.interval_s = 1;
+            s.health_check.retries = 1;
         }
     }
     d.up(&topo, &[], |_| {}).await.unwrap();

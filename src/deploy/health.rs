@@ -65,27 +65,29 @@ impl Deployer {
             infos.push(self.engine().inspect(&c.id).await?);
         }
         let plan = self.plan(svc)?;
-        let mut probe = unit.probe(&plan, &infos).await;
+        let probe = unit.probe(&plan, &infos).await;
         let newest = infos
             .iter()
             .filter(|c| c.running())
             .filter_map(|c| c.started_at_ms)
             .max();
-        let period_ms = i64::from(plan.health.interval_s.max(1)) * 1000;
-        // the engine's own check has its own start period
+        // the engine's own check has its own start period and retries
         let own_probe = infos.iter().all(|c| c.health.is_none());
-        if probe.health == Health::Unhealthy
-            && own_probe
-            && newest.is_some_and(|t| store::now_ms() - t < period_ms)
-        {
-            probe = Probe::new(
-                Health::Unknown,
-                format!(
-                    "starting (start period {}s): {}",
-                    plan.health.interval_s, probe.reason
-                ),
-            );
-        }
+        let starting = newest
+            .is_some_and(|t| store::now_ms() - t < i64::from(plan.health.interval_s.max(1)) * 1000);
+        let (health, failures, reason) = if own_probe {
+            counted(
+                rec.health,
+                rec.health_failures,
+                probe,
+                plan.health.retries,
+                starting.then_some(plan.health.interval_s),
+            )
+        } else {
+            (probe.health, 0, probe.reason)
+        };
+        let probe = Probe::new(health, reason);
+        rec.health_failures = failures;
         let previous = rec.health;
         rec.health = probe.health;
         rec.last_health_check_ms = Some(store::now_ms());
@@ -205,6 +207,39 @@ pub async fn probe_http(host: &str, port: u16, path: &str, timeout: Duration) ->
 
 /// Judges running containers: the engine's own check where there is one, else HTTP on the
 /// mapped port (with the TCP fallback), else running is enough.
+/// The health after one probe of kyozo's own: unhealthy only after `retries` consecutive
+/// failures (the health before stays until then, an unhealthy one too), and never within the start period
+/// (`start_period_s`: the service started less than a health interval ago). Returns the health,
+/// the consecutive failures and the reason.
+pub fn counted(
+    previous: Health,
+    failures: u32,
+    probe: Probe,
+    retries: u32,
+    start_period_s: Option<u32>,
+) -> (Health, u32, String) {
+    if probe.health != Health::Unhealthy {
+        return (probe.health, 0, probe.reason);
+    }
+    if let Some(s) = start_period_s {
+        return (
+            Health::Unknown,
+            0,
+            format!("starting (start period {s}s): {}", probe.reason),
+        );
+    }
+    let failures = failures.saturating_add(1);
+    let retries = retries.max(1);
+    if failures >= retries {
+        return (Health::Unhealthy, failures, probe.reason);
+    }
+    (
+        previous,
+        failures,
+        format!("{} ({failures} of {retries} failed probes)", probe.reason),
+    )
+}
+
 pub(crate) async fn judge(d: &Deployer, plan: &Plan, running: &[ContainerInfo]) -> Probe {
     if running.is_empty() {
         return Probe::new(Health::Unhealthy, "no replica is running");
@@ -271,6 +306,35 @@ mod tests {
             }
         });
         port
+    }
+
+    #[test]
+    fn unhealthy_after_retries_consecutive_failures_and_never_while_starting() {
+        let bad = || Probe::new(Health::Unhealthy, "GET /health: 503");
+        let ok = Probe::new(Health::Healthy, "GET /health: 200");
+        // three retries: healthy stays healthy for two failures, the third counts
+        let (h, n, why) = counted(Health::Healthy, 0, bad(), 3, None);
+        assert_eq!((h, n), (Health::Healthy, 1));
+        assert!(why.ends_with("(1 of 3 failed probes)"), "{why}");
+        let (h, n, _) = counted(h, n, bad(), 3, None);
+        assert_eq!((h, n), (Health::Healthy, 2));
+        let (h, n, why) = counted(h, n, bad(), 3, None);
+        assert_eq!(
+            (h, n, why.as_str()),
+            (Health::Unhealthy, 3, "GET /health: 503")
+        );
+        // a success resets the count
+        let (h, n, _) = counted(h, n, ok.clone(), 3, None);
+        assert_eq!((h, n), (Health::Healthy, 0));
+        // one retry: the first failure counts
+        assert_eq!(
+            counted(Health::Healthy, 0, bad(), 1, None).0,
+            Health::Unhealthy
+        );
+        // in the start period a failure is `starting`, and does not count
+        let (h, n, why) = counted(Health::Unknown, 2, bad(), 1, Some(30));
+        assert_eq!((h, n), (Health::Unknown, 0));
+        assert!(why.starts_with("starting (start period 30s): "), "{why}");
     }
 
     #[tokio::test]

@@ -239,6 +239,9 @@ pub struct ServiceRecord {
     pub deployed_at_ms: Option<i64>,
     #[serde(default)]
     pub last_health_check_ms: Option<i64>,
+    /// Consecutive failed health probes (kyozo's own probes; reset by a success).
+    #[serde(default)]
+    pub health_failures: u32,
     #[serde(default)]
     pub deleted_at_ms: Option<i64>,
 }
@@ -283,6 +286,7 @@ impl ServiceRecord {
             updated_at_ms: now,
             deployed_at_ms: None,
             last_health_check_ms: None,
+            health_failures: 0,
             deleted_at_ms: None,
         }
     }
