@@ -650,3 +650,67 @@ async fn a_cancelled_redeploy_keeps_the_old_version() {
     assert_eq!(evs[0].data["cancelled"], true, "{:?}", evs[0].data);
     assert_eq!(evs[0].data["rolled_back"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_while_the_new_version_starts_brings_the_old_one_back() {
+    if !engine_ready() {
+        return;
+    }
+    let ws = TestWs::new("engine-ops");
+    let d = deployer(&ws).await;
+    let topo = topology(&ws);
+    let web = vec!["web".to_string()];
+    d.up(&topo, &web, |_| {}).await.unwrap();
+    let status = d.status(&topo, false).await.unwrap();
+    let port = host_port(&status, "web", 18473);
+    let before = ws.containers();
+    // v2 never turns healthy: the deploy waits for it
+    std::fs::write(
+        ws.root.join("web/Dockerfile"),
+        "FROM kyozo-base/busybox:latest\nRUN mkdir -p /www && echo v2 > /www/index.html\nHEALTHCHECK --interval=1s --retries=30 CMD test -f /never\nEXPOSE 18473\nCMD [\"httpd\", \"-f\", \"-p\", \"18473\", \"-h\", \"/www\"]\n",
+    )
+    .unwrap();
+    let opts = kyozo::deploy::UpOptions::default();
+    let cancels = opts.cancels.clone();
+    let mut waiting = false;
+    let cancel_when_waiting = async {
+        for _ in 0..300 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let text = std::fs::read_dir(ws.db.parent().unwrap().join("kyozo-ops"))
+                .ok()
+                .and_then(|mut d| d.next())
+                .and_then(|e| e.ok())
+                .and_then(|e| std::fs::read_to_string(e.path().join("web.lock")).ok())
+                .unwrap_or_default();
+            if text.contains("waiting") {
+                tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+                return cancels.cancel(&[]);
+            }
+        }
+        Vec::new()
+    };
+    let progress = |p: Progress| {
+        if matches!(
+            p,
+            Progress::StepStarted {
+                step: kyozo::deploy::Step::Wait,
+                ..
+            }
+        ) {
+            waiting = true;
+        }
+    };
+    let (report, hit) = tokio::join!(d.up_with(&topo, &web, &opts, progress), cancel_when_waiting);
+    assert_eq!(hit, vec!["web"], "the deploy never waited for v2");
+    assert!(waiting);
+    let report = report.unwrap();
+    assert_eq!(report.cancelled, vec!["web"], "{report:?}");
+    // v1 runs again, in its own container, on its host port
+    assert_eq!(ws.containers(), before);
+    let got = wait_for(10, || http_get(port, "/").filter(|(c, _)| *c == 200));
+    assert_eq!(got.unwrap().1, "v1\n");
+    let evs = events(&d, Some("web"));
+    assert_eq!(evs[0].kind, EventKind::DeploymentFailed);
+    assert_eq!(evs[0].data["cancelled"], true);
+    assert_eq!(evs[0].data["rolled_back"], true);
+}
