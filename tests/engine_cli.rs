@@ -111,6 +111,12 @@ fn up_ps_logs_events_down() {
     }
     let out = ws.kyozo(&["logs", "frontend", "--since", "1h"]);
     assert!(stdout(&out).contains("frontend-1 |"));
+    // -t: the engine's time of each line, in front
+    let out = ws.kyozo(&["logs", "frontend", "-t", "--tail", "1"]);
+    let line = stdout(&out);
+    let (stamp, rest) = line.split_once(' ').unwrap();
+    assert!(stamp.starts_with("20") && stamp.ends_with('Z'), "{line}");
+    assert_eq!(rest, "frontend-1 | frontend got: hello from backend\n");
 
     let out = ws.kyozo(&["scale", "backend", "2"]);
     assert!(out.status.success(), "{}", stderr(&out));

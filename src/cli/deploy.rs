@@ -175,6 +175,7 @@ async fn dispatch(cmd: Command, store_args: &StoreArgs) -> Result<ExitCode> {
             follow,
             tail,
             since,
+            timestamps,
         } => {
             names::validate_service_name(&service)?;
             let since = since.as_deref().map(parse_since).transpose()?;
@@ -190,7 +191,11 @@ async fn dispatch(cmd: Command, store_args: &StoreArgs) -> Result<ExitCode> {
                 tokio::select! {
                     l = lines.next() => match l {
                         Some(Ok(l)) => {
-                            if writeln!(out, "{l}").is_err() {
+                            let line = match (timestamps, l.time_ms) {
+                                (true, Some(ms)) => format!("{} {l}", rfc3339(ms)),
+                                _ => l.to_string(),
+                            };
+                            if writeln!(out, "{line}").is_err() {
                                 break; // closed pipe
                             }
                         }

@@ -148,6 +148,9 @@ pub enum Command {
         /// Only lines newer than this (`10m`, `2h`, or an RFC 3339 time).
         #[arg(long, value_name = "D")]
         since: Option<String>,
+        /// Start each line with the time the engine received it (RFC 3339, UTC).
+        #[arg(long, short = 't')]
+        timestamps: bool,
     },
     /// Show the deployment-event history, newest first.
     Events {
