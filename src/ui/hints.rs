@@ -12,10 +12,14 @@ use crate::app::action::HintWhen;
 use crate::app::{Action, InputKind, Leaving, Level, Pane, State, Tab};
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let line = if let Some(kind) = state.input {
+    let line = if state.input == Some(InputKind::SavePath)
+        && let Some(p) = &state.save_prompt
+    {
+        save_prompt(theme, &p.service, &p.path, area.width as usize)
+    } else if let Some(kind) = state.input {
         let (label, text) = match kind {
             InputKind::Filter => ("filter", &state.filter),
-            InputKind::Search => ("search logs", &state.log_view.search),
+            InputKind::Search | InputKind::SavePath => ("search logs", &state.log_view.search),
         };
         Line::from(vec![
             Span::styled(format!(" {label}: /"), theme.key()),
@@ -61,6 +65,31 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         hints(state, theme, area.width as usize)
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// `save api logs to: PATH▏  enter save · esc cancel · ctrl-u clear`; a path too long for the line
+/// shows its end (where the typing happens) after `…`, and the help goes first.
+fn save_prompt(theme: &Theme, service: &str, path: &str, width: usize) -> Line<'static> {
+    let label = format!(" save {service} logs to: ");
+    let help = "   enter save · esc cancel · ctrl-u clear";
+    let used = label.chars().count() + 1;
+    let room = width.saturating_sub(used);
+    let len = path.chars().count();
+    let shown = if len <= room {
+        path.to_string()
+    } else {
+        let tail: String = path.chars().skip(len + 1 - room.max(1)).collect();
+        format!("…{tail}")
+    };
+    let mut spans = vec![
+        Span::styled(label, theme.key()),
+        Span::raw(shown.clone()),
+        Span::styled("▏", theme.key()),
+    ];
+    if used + shown.chars().count() + help.chars().count() <= width {
+        spans.push(Span::styled(help, theme.dim()));
+    }
+    Line::from(spans)
 }
 
 fn plural(n: usize) -> &'static str {

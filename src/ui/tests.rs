@@ -123,6 +123,7 @@ fn events_tab() {
         duration_ms: Some(1200 + i as u64 * 10),
         error: err.map(String::from),
         triggered_by: "alice@build-1".into(),
+        data: None,
     };
     s.events = Some((
         Some("api".into()),
@@ -342,6 +343,7 @@ fn events_of_the_workspace_when_no_service_is_selected() {
         duration_ms: None,
         error: None,
         triggered_by: "ana@box".into(),
+        data: None,
     };
     let _ = update(
         &mut s,
