@@ -117,6 +117,8 @@ pub enum HintWhen {
     Always,
     /// Only while the Logs tab has the focus.
     InLogs,
+    /// Only while the Events tab has the focus.
+    InEvents,
     /// Only while an operation of this cockpit is in flight.
     Busy,
     /// Always, at the end of the line, whatever the width.
@@ -339,7 +341,7 @@ impl Action {
                 "details of a service; open a folder, an event",
                 R,
                 None,
-                None,
+                hint_when(6, "open event", HintWhen::InEvents),
             ),
             Zoom => spec(&["z"], "zoom the focused pane", R, None, None),
             NextTab => spec(&["]"], "next tab", R, cmd("tab", A::Tab), None),
@@ -420,7 +422,13 @@ impl Action {
                 cmd("help", A::None),
                 hint_when(20, "help", HintWhen::Pinned),
             ),
-            Back => spec(&["esc"], "back: close, clear filter", R, None, None),
+            Back => spec(
+                &["esc"],
+                "back: close an event or overlay, clear filter",
+                R,
+                None,
+                None,
+            ),
             Quit => spec(
                 &["q"],
                 "quit (asks first while operations run)",

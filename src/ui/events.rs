@@ -60,7 +60,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     }
     let now = state.now_ms;
-    // Narrow panes drop the BY column.
+    // Narrow panes drop the BY and TOOK columns (the open event has them).
     let wide = area.width >= 70;
     let all = svc.is_none();
     let time_w = shown
@@ -74,11 +74,17 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         titles.push("SERVICE");
         widths.push(12);
     }
-    titles.extend(["EVENT", "TOOK"]);
-    widths.extend([20, 6]);
+    let kind_w = shown
+        .iter()
+        .map(|e| e.kind.len())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 20) as u16;
+    titles.push("EVENT");
+    widths.push(kind_w);
     if wide {
-        titles.push("BY");
-        widths.push(16);
+        titles.extend(["TOOK", "BY"]);
+        widths.extend([6, 16]);
     }
     titles.push("ERROR");
     let used: u16 = widths.iter().sum::<u16>() + widths.len() as u16;
@@ -97,13 +103,16 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             if all {
                 cells.push(Cell::from(e.service.clone()));
             }
-            cells.push(Cell::from(Span::styled(e.kind.clone(), kind_style)));
-            cells.push(Cell::from(
-                e.duration_ms
-                    .map(|d| format!("{:.1}s", d as f64 / 1000.0))
-                    .unwrap_or_else(|| "-".into()),
-            ));
+            cells.push(Cell::from(Span::styled(
+                cut(&e.kind, kind_w as usize),
+                kind_style,
+            )));
             if wide {
+                cells.push(Cell::from(
+                    e.duration_ms
+                        .map(|d| format!("{:.1}s", d as f64 / 1000.0))
+                        .unwrap_or_else(|| "-".into()),
+                ));
                 cells.push(Cell::from(e.triggered_by.clone()));
             }
             // one line of the error, cut with … (enter shows it whole)

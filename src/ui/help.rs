@@ -46,7 +46,7 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let notes = [
         "",
         " Rebind in [keys] of config.toml by ACTION: deploy = \"D\", quit = \"ctrl-q\".",
-        " The palette runs every action by its name (:zoom) or its command (:up, :scale api 2).",
+        " The palette runs any action by name (:zoom) or command (:up, :scale api 2).",
     ];
     debug_assert_eq!(notes.len(), HELP_NOTES);
     out.extend(

@@ -99,6 +99,7 @@ fn plural(n: usize) -> &'static str {
 fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
     let km = &state.keymap;
     let in_logs = state.focus == Pane::Bottom && state.tab == Tab::Logs;
+    let in_events = state.focus == Pane::Bottom && state.tab == Tab::Events;
     let busy = !state.progress.is_empty();
     let mut items: Vec<(u8, String, &str)> = Vec::new();
     // Help and quit are always shown, at the end.
@@ -113,6 +114,7 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
         let shown = match h.when {
             HintWhen::Always | HintWhen::Pinned => true,
             HintWhen::InLogs => in_logs,
+            HintWhen::InEvents => in_events,
             HintWhen::Busy => busy,
         };
         if !shown {

@@ -27,6 +27,12 @@ fn snap(name: &str, mut state: State) {
     }
 }
 
+/// One snapshot at one size (kept in `src/ui/snapshots` with the others).
+fn snap_at(name: &str, state: &mut State, w: u16, h: u16) {
+    let t = draw(state, w, h);
+    insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+}
+
 fn with_logs(mut s: State) -> State {
     let base = 1_700_000_000_000 - 120_000;
     let lines: Vec<LogLine> = (0..40)
@@ -463,4 +469,5 @@ fn tiny_terminals_do_not_panic() {
     }
 }
 
+mod habits;
 mod styles;

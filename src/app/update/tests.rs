@@ -1069,6 +1069,7 @@ fn engine_services(cmds: &[Command]) -> Vec<Vec<String>> {
 }
 
 mod fresh;
+mod habits;
 mod health;
 mod ops;
 mod palette;
