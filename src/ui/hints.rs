@@ -12,14 +12,19 @@ use crate::app::action::HintWhen;
 use crate::app::{Action, InputKind, Leaving, Level, Pane, State, Tab};
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let line = if state.input == Some(InputKind::SavePath)
-        && let Some(p) = &state.save_prompt
-    {
-        save_prompt(theme, &p.service, &p.path, area.width as usize)
-    } else if let Some(kind) = state.input {
+    let line = if let Some(kind) = state.input {
         let (label, text) = match kind {
             InputKind::Filter => ("filter", &state.filter),
-            InputKind::Search | InputKind::SavePath => ("search logs", &state.log_view.search),
+            InputKind::Search => ("search logs", &state.log_view.search),
+            InputKind::SavePath => {
+                let (service, path) = state
+                    .save_prompt
+                    .as_ref()
+                    .map_or(("", ""), |p| (p.service.as_str(), p.path.as_str()));
+                let line = save_prompt(theme, service, path, area.width as usize);
+                frame.render_widget(Paragraph::new(line), area);
+                return;
+            }
         };
         Line::from(vec![
             Span::styled(format!(" {label}: /"), theme.key()),

@@ -109,13 +109,10 @@ fn leaving_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
 }
 
 fn input_key(state: &mut State, kind: InputKind, key: KeyEvent, cmds: &mut Vec<Command>) {
-    if kind == InputKind::SavePath {
-        save_path_key(state, key, cmds);
-        return;
-    }
     let text = match kind {
         InputKind::Filter => &mut state.filter,
-        InputKind::Search | InputKind::SavePath => &mut state.log_view.search,
+        InputKind::Search => &mut state.log_view.search,
+        InputKind::SavePath => return save_path_key(state, key, cmds),
     };
     match key.code {
         KeyCode::Esc => {
