@@ -13,13 +13,21 @@
 # kyozo-base/debian:bookworm instead of running debootstrap again. Packages are installed into
 # copies of the root filesystem in parallel, with a policy-rc.d that keeps services from starting.
 # Needs root for debootstrap/chroot; installs busybox-static and debootstrap with apt-get when
-# missing. Set KYOZO_BASE_ONLY=busybox to build only the busybox image.
+# missing. Set KYOZO_BASE_ONLY=busybox to build only the busybox image. KYOZO_BASE_PREFIX=name
+# builds name/busybox:latest, name/debian:bookworm... instead of kyozo-base/* (to time a first
+# build beside the images in use; remove them afterwards with docker rmi).
 set -euo pipefail
 
 DOCKER=${DOCKER:-docker}
 MIRROR=${KYOZO_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
-LOCK=${TMPDIR:-/tmp}/kyozo-base-images.lock
+P=${KYOZO_BASE_PREFIX:-kyozo-base}
+# one lock per prefix: builds of the usual images wait for each other, not for a timing run
+if [ "$P" = kyozo-base ]; then
+  LOCK=${TMPDIR:-/tmp}/kyozo-base-images.lock
+else
+  LOCK=${TMPDIR:-/tmp}/kyozo-base-images-${P//\//_}.lock
+fi
 
 have() { [ -z "${KYOZO_BASE_REBUILD:-}" ] && $DOCKER image inspect "$1" >/dev/null 2>&1; }
 log() { echo "base-images: $*" >&2; }
@@ -51,8 +59,8 @@ start=$(date +%s)
 t_step=$start
 took() { local now; now=$(date +%s); log "$1 in $(( now - t_step ))s"; t_step=$now; }
 
-if ! have kyozo-base/busybox:latest; then
-  old=$(image_id kyozo-base/busybox:latest)
+if ! have "$P/busybox:latest"; then
+  old=$(image_id "$P/busybox:latest")
   bb=/bin/busybox
   # Debian's busybox-static package ships a fully static /bin/busybox
   [ -x "$bb" ] || apt_install busybox-static
@@ -65,13 +73,13 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CMD ["/bin/sh"]
 DOCKERFILE
-  log "building kyozo-base/busybox:latest"
+  log "building $P/busybox:latest"
   blog=$(mktemp)
-  DOCKER_BUILDKIT=0 $DOCKER build -q -t kyozo-base/busybox:latest "$ctx" >"$blog" 2>&1 \
+  DOCKER_BUILDKIT=0 $DOCKER build -q -t "$P/busybox:latest" "$ctx" >"$blog" 2>&1 \
     || { tail -20 "$blog" >&2; rm -rf "$ctx" "$blog"; exit 1; }
   rm -rf "$ctx" "$blog"
-  drop_old kyozo-base/busybox:latest "$old"
-  took "kyozo-base/busybox:latest"
+  drop_old "$P/busybox:latest" "$old"
+  took "$P/busybox:latest"
 fi
 
 if [ "${KYOZO_BASE_ONLY:-}" = busybox ]; then
@@ -80,12 +88,12 @@ fi
 
 # image name -> packages installed into a copy of the root filesystem
 declare -A PACKAGES=(
-  [kyozo-base/python:3]=python3
-  [kyozo-base/node:18]=nodejs
-  [kyozo-base/golang:1.19]=golang-go
-  [kyozo-base/nginx:bookworm]=nginx-light
+  ["$P/python:3"]=python3
+  ["$P/node:18"]=nodejs
+  ["$P/golang:1.19"]=golang-go
+  ["$P/nginx:bookworm"]=nginx-light
 )
-DERIVED=(kyozo-base/python:3 kyozo-base/node:18 kyozo-base/golang:1.19 kyozo-base/nginx:bookworm)
+DERIVED=("$P/python:3" "$P/node:18" "$P/golang:1.19" "$P/nginx:bookworm")
 
 # import_rootfs IMAGE ROOTDIR [CHANGE...]: docker import with a PATH, a shell entry and changes
 import_rootfs() {
@@ -108,7 +116,7 @@ import_rootfs() {
 missing=()
 for i in "${DERIVED[@]}"; do have "$i" || missing+=("$i"); done
 
-if ! have kyozo-base/debian:bookworm || [ ${#missing[@]} -gt 0 ]; then
+if ! have "$P/debian:bookworm" || [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { log "building the Debian images needs root (debootstrap, chroot)"; exit 1; }
   work=$(mktemp -d /var/tmp/kyozo-rootfs.XXXXXX)
   cleanup() {
@@ -118,11 +126,11 @@ if ! have kyozo-base/debian:bookworm || [ ${#missing[@]} -gt 0 ]; then
   }
   trap cleanup EXIT
   root=$work/root
-  if have kyozo-base/debian:bookworm; then
+  if have "$P/debian:bookworm"; then
     # the Debian image exists: its file system is the root filesystem (no debootstrap)
-    log "exporting kyozo-base/debian:bookworm"
+    log "exporting $P/debian:bookworm"
     mkdir -p "$root"
-    cid=$($DOCKER create kyozo-base/debian:bookworm /bin/true)
+    cid=$($DOCKER create "$P/debian:bookworm" /bin/true)
     $DOCKER export "$cid" | tar -C "$root" -x
     $DOCKER rm "$cid" >/dev/null
     rm -f "$root/.dockerenv"
@@ -136,8 +144,8 @@ if ! have kyozo-base/debian:bookworm || [ ${#missing[@]} -gt 0 ]; then
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
       "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/*
     took "debootstrap"
-    import_rootfs kyozo-base/debian:bookworm "$root"
-    took "imported kyozo-base/debian:bookworm"
+    import_rootfs "$P/debian:bookworm" "$root"
+    took "imported $P/debian:bookworm"
   fi
 
   if [ ${#missing[@]} -gt 0 ]; then
@@ -166,8 +174,8 @@ if ! have kyozo-base/debian:bookworm || [ ${#missing[@]} -gt 0 ]; then
     # configure IMAGE DIR: what each image needs beyond its packages
     configure() {
       case $1 in
-        kyozo-base/python:3) ln -sf python3 "$2/usr/bin/python" ;;
-        kyozo-base/golang:1.19)
+        "$P/python:3") ln -sf python3 "$2/usr/bin/python" ;;
+        "$P/golang:1.19")
           mkdir -p "$2/go/bin" "$2/go/src"
           chmod -R 1777 "$2/go"
           # Debian's precompiled standard library is built with cgo; compile it once the way
@@ -178,7 +186,7 @@ if ! have kyozo-base/debian:bookworm || [ ${#missing[@]} -gt 0 ]; then
             GOTOOLCHAIN=local go build std
           umount "$2/proc"
           ;;
-        kyozo-base/nginx:bookworm)
+        "$P/nginx:bookworm")
           # like the official image: one default server on /usr/share/nginx/html, logs on the
           # container's stdout/stderr, no Debian default site
           rm -f "$2/etc/nginx/sites-enabled/default"
@@ -204,12 +212,12 @@ CONF
 
     changes_of() {
       case $1 in
-        kyozo-base/golang:1.19)
+        "$P/golang:1.19")
           printf '%s\n' 'ENV GOPATH=/go' \
             'ENV PATH=/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
             'ENV CGO_ENABLED=0' 'ENV GOPROXY=off' 'ENV GOTOOLCHAIN=local' 'WORKDIR /go'
           ;;
-        kyozo-base/nginx:bookworm)
+        "$P/nginx:bookworm")
           printf '%s\n' 'EXPOSE 80' 'CMD ["nginx", "-g", "daemon off;"]'
           ;;
       esac

@@ -41,8 +41,9 @@ fn cockpit_shows_navigates_filters_helps_and_quits_cleanly() {
     });
     assert!(s.contains("kyozo"), "{s}");
     assert!(s.contains("harbor"), "{s}");
-    assert!(s.contains("◆ db compose 2"), "{s}");
-    assert!(s.contains("○ api docker"), "{s}");
+    // the types and health as `kyozo detect --json` names them
+    assert!(s.contains("◆ db compose_stack 2"), "{s}");
+    assert!(s.contains("○ api containerized"), "{s}");
     assert!(s.contains("docs"), "{s}");
     assert!(s.contains("Logs │ Events │ Details │ Plan"), "{s}");
     assert!(s.contains("? help"), "{s}");
@@ -75,10 +76,22 @@ fn cockpit_shows_navigates_filters_helps_and_quits_cleanly() {
         s.contains("◆ db") && !s.contains("Workspace /work")
     });
 
-    // Help overlay lists the bindings; esc closes it.
+    // Help overlay lists the bindings with the action names [keys] takes; G goes to its end,
+    // g back to its top; esc closes it.
     t.keys(&["?"]);
     let s = t.wait_text("Help");
     assert!(s.contains("deploy (build + run)"), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains("deploy_all") && l.contains(" a ")),
+        "{s}"
+    );
+    t.keys(&["G"]);
+    t.wait_text("force_quit");
+    t.keys(&["g"]);
+    t.wait_for("the help's top", |s| {
+        s.contains("ACTION") && !s.contains("force_quit")
+    });
     t.keys(&["Escape"]);
     t.wait_for("help closed", |s| !s.contains("deploy (build + run)"));
 
@@ -184,6 +197,42 @@ fn keys_act_only_on_the_visible_selection_and_redetect_says_when_done() {
     t.keys(&["C-r"]);
     let s = t.wait_text("detected 3 services in ");
     assert!(s.contains(" ms") || s.contains(" s"), "{s}");
+}
+
+#[test]
+fn enter_opens_details_and_events_filter_from_the_palette() {
+    let home = tempfile::tempdir().unwrap();
+    let script = format!(
+        "env {} {} -C {}; sleep 600",
+        env(home.path()),
+        env!("CARGO_BIN_EXE_kyozo"),
+        fixture().display()
+    );
+    let t = Tmux::start(&script, home);
+    t.wait_text("worker");
+    // `-C` opened the workspace; on the tree, enter on a service shows its Details
+    t.keys(&["g", "j", "j", "j", "j"]);
+    t.wait_for("the cursor on api", |s| s.contains("api · follow"));
+    t.keys(&["Enter"]);
+    t.wait_text("service      api (services/api)");
+    // the Events tab filtered from the palette: its title says so
+    t.keys(&[":"]);
+    t.literal("events fai");
+    t.keys(&["Tab"]);
+    t.wait_text("events failed");
+    t.keys(&["Enter"]);
+    let s = t.wait_text("api · events failed");
+    assert!(s.contains("No deployment events for api yet"), "{s}");
+    // :scale completes only what scales: db is a compose stack
+    t.keys(&[":"]);
+    t.literal("scale ");
+    // the palette's rows are `│ NAME ...` (the table's are `││NAME`)
+    let s = t.wait_for("the scale completions", |s| {
+        s.contains(":scale ▏") && s.contains("│ api ") && s.contains("│ worker ")
+    });
+    let palette: Vec<&str> = s.lines().filter(|l| l.contains("│ db ")).collect();
+    assert!(palette.is_empty(), "db offered to :scale:\n{s}");
+    t.keys(&["Escape"]);
 }
 
 #[test]
@@ -329,7 +378,7 @@ fn file_changes_update_the_tree() {
         "FROM scratch\nEXPOSE 9100\n",
     )
     .unwrap();
-    let s = t.wait_text("○ billing docker");
+    let s = t.wait_text("○ billing containerized");
     assert!(s.contains("9100"), "{s}");
     // A folder ignored by .gitignore is never a service.
     std::fs::write(ws.join(".gitignore"), "generated/\n").unwrap();

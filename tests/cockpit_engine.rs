@@ -17,9 +17,10 @@ fn cockpit_deploys_a_service_and_sees_it_running() {
     }
     let ws = TestWs::new("cockpit/harbor");
     let home = tempfile::tempdir().unwrap();
+    let home_dir = home.path().to_path_buf();
     let h = home.path().display().to_string();
     let script = format!(
-        "env -u DOCKER_HOST -u DOCKER_CONTEXT HOME={h} XDG_CONFIG_HOME={h}/config KYOZO_CONFIG={cfg} \
+        "env -u DOCKER_HOST -u DOCKER_CONTEXT -u XDG_STATE_HOME HOME={h} XDG_CONFIG_HOME={h}/config KYOZO_CONFIG={cfg} \
          KYOZO_DB={db} TERM=screen-256color {bin} {root}; echo KYOZO-EXIT=$?; sleep 600",
         cfg = support::offline_config().display(),
         db = ws.db.display(),
@@ -60,6 +61,46 @@ fn cockpit_deploys_a_service_and_sees_it_running() {
     // Its own log lines (busybox httpd -v logs every request) reach the Logs tab.
     t.wait_text("api-1 |");
     assert_eq!(ws.containers().len(), 1, "{:?}", ws.containers());
+
+    // w asks where the logs go, under the XDG state folder; enter writes them there, not into
+    // the workspace, and the status line says where.
+    t.keys(&["w"]);
+    t.wait_text("save api logs to:");
+    t.wait_text(".log▏");
+    t.keys(&["Enter"]);
+    let s = t.wait_text("lines of api to ");
+    let logs = home_dir.join(".local/state/kyozo/logs");
+    let saved: Vec<_> = std::fs::read_dir(&logs)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{s}", logs.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let name = saved[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.contains("-api-") && name.ends_with(".log"), "{name}");
+    assert!(
+        std::fs::read_to_string(&saved[0])
+            .unwrap()
+            .contains("api-1 |")
+    );
+    assert!(s.contains(".local/state/kyozo/logs/"), "{s}");
+    let in_ws: Vec<_> = std::fs::read_dir(&ws.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".log"))
+        .collect();
+    assert!(in_ws.is_empty(), "logs saved into the workspace: {in_ws:?}");
+
+    // The Events tab: the deployment's events; enter opens the newest in full, esc comes back.
+    t.keys(&["Tab", "2"]);
+    t.wait_text("deployment_completed");
+    t.keys(&["g", "Enter"]);
+    let s = t.wait_text("esc back");
+    assert!(s.contains(" UTC (") && s.contains("by "), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_for("the events table again", |s| {
+        s.contains("TIME") && !s.contains("esc back")
+    });
+    t.keys(&["1"]);
 
     // Auto-deploy: a change in the deployed folder marks it drifted and rebuilds it.
     t.keys(&["u"]);

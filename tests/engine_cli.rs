@@ -66,6 +66,18 @@ fn up_ps_logs_events_down() {
     );
     assert_eq!(fe["drifted"], false);
     assert_eq!(fe["type"], "containerized");
+    // the table says the same words as the JSON (and the cockpit)
+    let out = ws.kyozo(&["ps"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("frontend "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        row.contains(" containerized ") && row.contains(" running ") && row.contains(" healthy "),
+        "{table}"
+    );
     let port = fe["ports"][0]["host"].as_u64().unwrap() as u16;
     assert_eq!(fe["ports"][0]["container"], 8081);
     let body = wait_for(10, || http_get(port, "/").map(|x| x.1)).unwrap();

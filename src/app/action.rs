@@ -6,7 +6,7 @@
 
 use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
 
-use super::view::{SortColumn, Tab};
+use super::view::{EventFilter, SortColumn, Tab};
 
 /// Everything a key can do, in the order the help overlay lists them. Text input (filter, search,
 /// palette, dialogs) is handled before the keymap and is not rebindable.
@@ -79,7 +79,7 @@ pub enum ArgKind {
     Service,
     /// `all`, or zero or more service names (none: the marked or selected services).
     ServicesOrAll,
-    /// A service name then a replica count.
+    /// A service that can scale (deployable, not a compose stack), then a replica count.
     ServiceAndCount,
     /// `on` or `off` (none: toggle).
     OnOff,
@@ -87,6 +87,8 @@ pub enum ArgKind {
     SortColumn,
     /// A tab name (none: the next tab).
     Tab,
+    /// A group of event kinds or one kind (none: the filter stays as it is).
+    EventFilter,
     /// Free text (the rest of the line).
     Text,
 }
@@ -103,6 +105,7 @@ impl ArgKind {
             ArgKind::OnOff => "[on|off]",
             ArgKind::SortColumn => "[COLUMN [asc|desc]]",
             ArgKind::Tab => "[TAB]",
+            ArgKind::EventFilter => "[all|failed|deploy|health|scale|lifecycle|detection|KIND]",
             ArgKind::Text => "TEXT",
         }
     }
@@ -114,6 +117,8 @@ pub enum HintWhen {
     Always,
     /// Only while the Logs tab has the focus.
     InLogs,
+    /// Only while the Events tab has the focus.
+    InEvents,
     /// Only while an operation of this cockpit is in flight.
     Busy,
     /// Always, at the end of the line, whatever the width.
@@ -331,12 +336,24 @@ impl Action {
             Bottom => spec(&["end", "G"], "last row / follow logs", R, None, None),
             NextPane => spec(&["tab"], "next pane", R, None, None),
             PrevPane => spec(&["shift-tab"], "previous pane", R, None, None),
-            Select => spec(&["enter"], "open folder / show details", R, None, None),
+            Select => spec(
+                &["enter"],
+                "details of a service; open a folder, an event",
+                R,
+                None,
+                hint_when(6, "open event", HintWhen::InEvents),
+            ),
             Zoom => spec(&["z"], "zoom the focused pane", R, None, None),
             NextTab => spec(&["]"], "next tab", R, cmd("tab", A::Tab), None),
             PrevTab => spec(&["["], "previous tab", R, None, None),
             TabLogs => spec(&["1"], "Logs tab", R, cmd("logs", A::Service), None),
-            TabEvents => spec(&["2"], "Events tab", R, None, None),
+            TabEvents => spec(
+                &["2"],
+                "Events tab (:events failed, deploy, health... filters it)",
+                R,
+                cmd("events", A::EventFilter),
+                None,
+            ),
             TabDetails => spec(&["3"], "Details tab", R, None, None),
             TabPlan => spec(&["4"], "Plan tab", R, None, None),
             Filter => spec(
@@ -405,7 +422,13 @@ impl Action {
                 cmd("help", A::None),
                 hint_when(20, "help", HintWhen::Pinned),
             ),
-            Back => spec(&["esc"], "back: close, clear filter", R, None, None),
+            Back => spec(
+                &["esc"],
+                "back: close an event or overlay, clear filter",
+                R,
+                None,
+                None,
+            ),
             Quit => spec(
                 &["q"],
                 "quit (asks first while operations run)",
@@ -502,6 +525,7 @@ pub enum Args {
         desc: bool,
     },
     Tab(Tab),
+    Events(EventFilter),
     Text(String),
 }
 

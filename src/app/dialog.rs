@@ -8,6 +8,15 @@ pub enum InputKind {
     Filter,
     /// Search in the logs.
     Search,
+    /// The file `w` saves the logs to ([`SavePrompt`]).
+    SavePath,
+}
+
+/// `w` asks where to save a service's logs; the path starts as the default under the state folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavePrompt {
+    pub service: String,
+    pub path: String,
 }
 
 /// The command palette.

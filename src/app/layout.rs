@@ -98,6 +98,28 @@ pub fn tab_at(bottom: Rect, x: u16) -> Option<Tab> {
         .map(|(t, _, _)| t)
 }
 
+/// The help overlay: centred, at most 92 columns wide, the screen's height less 4 (at least 10).
+pub fn help_area(area: Rect) -> Rect {
+    let h = area.height.saturating_sub(4).max(10);
+    area.centered(
+        Constraint::Length(92.min(area.width)),
+        Constraint::Length(h.min(area.height)),
+    )
+}
+
+/// The notes under the help overlay's table of actions (the renderer writes them).
+pub const HELP_NOTES: usize = 3;
+
+/// How far the help overlay scrolls: its lines (a header, one per action shown, the notes) less
+/// the rows inside its border.
+pub fn help_max_scroll(state: &State) -> usize {
+    let inner = help_area(Rect::new(0, 0, state.size.0, state.size.1))
+        .height
+        .saturating_sub(2) as usize;
+    let lines = 1 + state.help_actions().count() + HELP_NOTES;
+    lines.saturating_sub(inner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

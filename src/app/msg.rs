@@ -144,6 +144,8 @@ pub struct EventRow {
     pub duration_ms: Option<u64>,
     pub error: Option<String>,
     pub triggered_by: String,
+    /// The event's data, pretty-printed JSON; `None` when it has none.
+    pub data: Option<String>,
 }
 
 /// Messages from the engine worker.
@@ -318,10 +320,13 @@ pub enum Command {
     OpenUrl {
         url: String,
     },
-    /// Write log lines of a service to a file in the current directory.
+    /// Write log lines of a service to the file at `path` (typed at the prompt: `~/` is the home
+    /// folder, a relative path is relative to the current directory), creating its folder, never
+    /// overwriting a file (`-1`, `-2`... before the extension instead).
     SaveLogs {
         service: String,
         lines: Vec<String>,
+        path: String,
     },
     /// Store a detection (the topology changed) and one `detection_changed` event per service whose
     /// detection changed, with the names of the fields that changed.

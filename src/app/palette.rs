@@ -2,7 +2,17 @@
 //! and `d` on api reach one handler), and the words complete from the action table.
 
 use super::action::{Action, ArgKind, Args, Invocation};
-use super::view::{SortColumn, Tab};
+use super::view::{EventFilter, SortColumn, Tab};
+
+/// The names the palette's arguments complete from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Names<'a> {
+    /// Every service.
+    pub services: &'a [&'a str],
+    /// The services that can scale: deployable, and not a compose stack (its compose file sets its
+    /// members' replicas).
+    pub scalable: &'a [&'a str],
+}
 
 /// Parses one palette line (`scale api 3`, `deploy api worker`, `cancel all`, `quit`) against the
 /// known service names. The error is the status line's text.
@@ -81,13 +91,18 @@ pub fn parse(line: &str, services: &[&str]) -> Result<Invocation, String> {
             format!("usage: {name} {}", names.join("|"))
         })?),
         (ArgKind::Tab, _) => return Err(usage()),
+        (ArgKind::EventFilter, [f]) => Args::Events(EventFilter::parse(f).ok_or_else(|| {
+            format!("{name}: `{f}` is not a group (all, failed, deploy, health, scale, lifecycle, detection) or an event kind")
+        })?),
+        (ArgKind::EventFilter, _) => return Err(usage()),
         (ArgKind::Text, words) => Args::Text(words.join(" ")),
     };
     Ok(Invocation { action, args })
 }
 
-/// Completions of the last word of `input`, given the service names.
-pub fn complete(input: &str, services: &[&str], readonly: bool) -> Vec<String> {
+/// Completions of the last word of `input`, given the names arguments complete from.
+pub fn complete(input: &str, names: Names<'_>, readonly: bool) -> Vec<String> {
+    let services = names.services;
     let words: Vec<&str> = input.split_whitespace().collect();
     let ends_with_space = input.ends_with(' ');
     let (done, partial): (&[&str], &str) = if ends_with_space || words.is_empty() {
@@ -119,11 +134,13 @@ pub fn complete(input: &str, services: &[&str], readonly: bool) -> Vec<String> {
             .filter(|_| n == 1)
             .chain(services.iter().copied().filter(|s| !done[1..].contains(s)))
             .collect(),
-        ArgKind::Service | ArgKind::ServiceAndCount if n == 1 => services.to_vec(),
+        ArgKind::Service if n == 1 => services.to_vec(),
+        ArgKind::ServiceAndCount if n == 1 => names.scalable.to_vec(),
         ArgKind::OnOff if n == 1 => vec!["on", "off"],
         ArgKind::SortColumn if n == 1 => SortColumn::all().map(SortColumn::name).collect(),
         ArgKind::SortColumn if n == 2 => vec!["asc", "desc"],
         ArgKind::Tab if n == 1 => Tab::all().map(Tab::name).collect(),
+        ArgKind::EventFilter if n == 1 => EventFilter::names().collect(),
         _ => Vec::new(),
     };
     candidates
@@ -157,6 +174,19 @@ mod tests {
 
     const SVCS: &[&str] = &["api", "auth", "worker"];
 
+    fn complete(input: &str, services: &[&str], readonly: bool) -> Vec<String> {
+        // db is a compose stack: it cannot scale
+        let scalable: Vec<&str> = services.iter().copied().filter(|s| *s != "db").collect();
+        super::complete(
+            input,
+            Names {
+                services,
+                scalable: &scalable,
+            },
+            readonly,
+        )
+    }
+
     #[test]
     fn completes_command_names() {
         assert_eq!(
@@ -172,6 +202,19 @@ mod tests {
     #[test]
     fn completes_arguments() {
         assert_eq!(complete("scale a", SVCS, false), ["api", "auth"]);
+        assert_eq!(complete("scale ", &["api", "db"], false), ["api"]);
+        assert_eq!(complete("deploy ", &["api", "db"], false), ["api", "db"]);
+        assert_eq!(complete("events f", SVCS, false), ["failed"]);
+        assert_eq!(
+            complete("events service_s", SVCS, false),
+            ["service_started", "service_stopped", "service_scaled"]
+        );
+        assert_eq!(
+            complete("events failed ", SVCS, false),
+            Vec::<String>::new()
+        );
+        assert_eq!(complete("sort r", SVCS, false), ["repl"]);
+        assert_eq!(complete("sort m", SVCS, false), ["mem"]);
         assert_eq!(complete("scale api ", SVCS, false), Vec::<String>::new());
         assert_eq!(complete("deploy api ", SVCS, false), ["auth", "worker"]);
         assert_eq!(complete("sort c", SVCS, false), ["cpu"]);
@@ -250,6 +293,27 @@ mod tests {
             parse("filter api gateway", SVCS),
             Ok(inv(Action::Filter, Args::Text("api gateway".into())))
         );
+        assert_eq!(
+            parse("events failed", SVCS),
+            Ok(inv(
+                Action::TabEvents,
+                Args::Events(EventFilter::parse("failed").unwrap())
+            ))
+        );
+        assert_eq!(
+            parse("events", SVCS),
+            Ok(Invocation::key(Action::TabEvents))
+        );
+        assert_eq!(
+            parse("sort uptime", SVCS),
+            Ok(inv(
+                Action::SortNext,
+                Args::Sort {
+                    column: SortColumn::Uptime,
+                    desc: false
+                }
+            ))
+        );
         // any action by its config name
         assert_eq!(parse("zoom", SVCS), Ok(Invocation::key(Action::Zoom)));
         assert_eq!(
@@ -270,5 +334,7 @@ mod tests {
         assert!(err("mouse maybe").contains("on or off"));
         assert_eq!(err("quit now"), "`quit` takes no arguments");
         assert_eq!(err("open api auth"), "usage: open [SERVICE]");
+        assert!(err("events oops").contains("`oops` is not a group"));
+        assert!(err("events failed deploy").starts_with("usage: events [all|failed"));
     }
 }

@@ -6,9 +6,42 @@ use super::msg::{Health, Op, ServiceState};
 use super::state::State;
 use super::tree::TreeNode;
 use super::view::{HealthView, Pane, SortColumn, Tab};
-use crate::detect::Service;
+use crate::detect::{Service, ServiceType};
+
+/// Whether kyozo can set a service's replicas: it deploys the service, and the service is not a
+/// compose stack (whose compose file sets its members' replicas).
+pub fn can_scale(svc: &Service) -> bool {
+    svc.deployable && svc.stack.is_none() && svc.kind != ServiceType::ComposeStack
+}
 
 impl State {
+    /// The loaded events the Events tab's filter lets through, newest first.
+    pub fn shown_events(&self) -> Vec<&super::msg::EventRow> {
+        let filter = self.events_view.filter;
+        match &self.events {
+            Some((_, Ok(rows))) => rows
+                .iter()
+                .filter(|e| filter.matches(&e.kind, e.error.is_some()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The event shown in full (`enter` on it in the Events tab), when it is still loaded.
+    pub fn opened_event(&self) -> Option<&super::msg::EventRow> {
+        let id = self.events_view.open.as_deref()?;
+        match &self.events {
+            Some((_, Ok(rows))) => rows.iter().find(|e| e.id == id),
+            _ => None,
+        }
+    }
+
+    /// The actions the help overlay lists, in the table's order: all of them, less those that
+    /// change anything in read-only mode.
+    pub fn help_actions(&self) -> impl Iterator<Item = super::action::Action> + '_ {
+        super::action::Action::all().filter(|a| !(self.readonly && a.mutating()))
+    }
+
     /// Status including operations in flight.
     pub fn status_of(&self, name: &str) -> ServiceState {
         match self.progress.get(name).map(|p| p.job) {

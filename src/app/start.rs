@@ -1,5 +1,5 @@
 //! The cockpit's first state, from the configuration, the command line and the environment
-//! (`NO_COLOR`, `HOME`): the keymap with the user's `[keys]` overrides (a clash keeps the default
+//! (`NO_COLOR`, `HOME`, `XDG_STATE_HOME`): the keymap with the user's `[keys]` overrides (a clash keeps the default
 //! and becomes a warning on the status line), the theme, `--readonly` and `--show-secrets`.
 
 use std::path::PathBuf;
@@ -39,6 +39,7 @@ pub fn state_from_config(
     }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let home = std::env::var_os("HOME").map(PathBuf::from);
+    let xdg_state = std::env::var_os("XDG_STATE_HOME").map(PathBuf::from);
     let mut state = State::new(
         workspace,
         flags.readonly,
@@ -48,6 +49,7 @@ pub fn state_from_config(
         home.as_deref(),
     );
     state.show_secrets = flags.show_secrets;
+    state.log_dir = super::workers::default_log_dir(xdg_state.as_deref(), home.as_deref());
     if !warnings.is_empty() {
         state.warn(warnings.join("; "));
     }

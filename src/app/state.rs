@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::dialog::{ConfirmAction, InputKind, Leaving, Palette};
+use super::dialog::{ConfirmAction, InputKind, Leaving, Palette, SavePrompt};
 use super::inflight::{Batch, InFlight};
 use super::keymap::Keymap;
 use super::logs::LogBuffer;
 use super::msg::{EventRow, ServiceRuntime, Signal};
 use super::tree::TreeNode;
-use super::view::{Pane, SortColumn, Tab};
+use super::view::{EventFilter, Pane, SortColumn, Tab};
 use crate::config::Config;
 use crate::deploy::Plan;
 use crate::detect::{Service, Topology};
@@ -47,6 +47,19 @@ impl Default for LogView {
             hit: None,
         }
     }
+}
+
+/// How the Events tab shows the history: which events, the row under the cursor, and the event
+/// opened in full.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventsView {
+    pub filter: EventFilter,
+    /// Row of the cursor among the shown (filtered) events.
+    pub cursor: usize,
+    /// The id of the event shown in full (`enter`), if any.
+    pub open: Option<String>,
+    /// Lines scrolled in the open event.
+    pub scroll: usize,
 }
 
 /// Engine connection as the header shows it.
@@ -155,6 +168,7 @@ pub struct State {
     pub following: HashSet<String>,
     pub events: Option<LoadedEvents>,
     pub events_job: EventsJob,
+    pub events_view: EventsView,
     pub plans: HashMap<String, Result<Box<Plan>, String>>,
 
     pub focus: Pane,
@@ -166,6 +180,12 @@ pub struct State {
     pub sort_desc: bool,
     pub filter: String,
     pub input: Option<InputKind>,
+    /// Where `w` saves the logs, while the path is being typed.
+    pub save_prompt: Option<SavePrompt>,
+    /// The folder saved logs go to unless another path is typed
+    /// (`$XDG_STATE_HOME/kyozo/logs`, else `~/.local/state/kyozo/logs`); `None` when neither is
+    /// known, and then the prompt starts with a bare file name.
+    pub log_dir: Option<PathBuf>,
     pub palette: Option<Palette>,
     pub confirm: Option<ConfirmAction>,
     pub help: bool,
@@ -256,6 +276,7 @@ impl State {
             following: HashSet::new(),
             events: None,
             events_job: EventsJob::default(),
+            events_view: EventsView::default(),
             plans: HashMap::new(),
             focus: Pane::Tree,
             tab: Tab::Logs,
@@ -266,6 +287,8 @@ impl State {
             sort_desc: false,
             filter: String::new(),
             input: None,
+            save_prompt: None,
+            log_dir: None,
             palette: None,
             confirm: None,
             help: false,

@@ -4,6 +4,8 @@
 
 use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
 
+use crate::store::EventKind;
+
 /// The three panes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter)]
 pub enum Pane {
@@ -64,8 +66,10 @@ impl Tab {
     }
 }
 
-/// Sortable columns of the services table, in column order. Named `name`, `type`, `status`, `health`,
-/// `replicas` (or `repl`), `cpu`, `memory` (or `mem`), `ports`, `uptime` (or `up`).
+/// Sortable columns of the services table, in column order. Named as their headers are titled
+/// (`name`, `type`, `status`, `health`, `repl`, `cpu`, `mem`, `ports`, `up`), so the palette's
+/// completions, the sort title and the header say one word; `replicas`, `memory` and `uptime` parse
+/// too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, EnumString, IntoStaticStr)]
 #[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum SortColumn {
@@ -73,13 +77,13 @@ pub enum SortColumn {
     Type,
     Status,
     Health,
-    #[strum(to_string = "replicas", serialize = "repl")]
+    #[strum(to_string = "repl", serialize = "replicas")]
     Replicas,
     Cpu,
-    #[strum(to_string = "memory", serialize = "mem")]
+    #[strum(to_string = "mem", serialize = "memory")]
     Memory,
     Ports,
-    #[strum(to_string = "uptime", serialize = "up")]
+    #[strum(to_string = "up", serialize = "uptime")]
     Uptime,
 }
 
@@ -88,7 +92,7 @@ impl SortColumn {
     pub fn all() -> impl Iterator<Item = SortColumn> {
         SortColumn::iter()
     }
-    /// The name the palette takes (`replicas`).
+    /// The name the palette completes and the sort title shows (`repl`): the header, lower case.
     pub fn name(self) -> &'static str {
         self.into()
     }
@@ -115,6 +119,100 @@ impl SortColumn {
     }
 }
 
+/// Groups of event kinds the Events tab filters on (`:events failed`), named `all`, `failed`,
+/// `deploy`, `health`, `scale`, `lifecycle`, `detection`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
+pub enum EventGroup {
+    /// Every event.
+    All,
+    /// Failed deployments and health checks, and any event that carries an error.
+    Failed,
+    /// `deployment_started`, `deployment_completed`, `deployment_failed`.
+    Deploy,
+    /// `health_check_failed`, `health_recovered`.
+    Health,
+    /// `service_scaled`.
+    Scale,
+    /// `service_started`, `service_stopped`, `service_removed`.
+    Lifecycle,
+    /// `detection_changed`.
+    Detection,
+}
+
+impl EventGroup {
+    fn has(self, kind: EventKind) -> bool {
+        use EventKind as K;
+        match self {
+            EventGroup::All => true,
+            EventGroup::Failed => matches!(kind, K::DeploymentFailed | K::HealthCheckFailed),
+            EventGroup::Deploy => matches!(
+                kind,
+                K::DeploymentStarted | K::DeploymentCompleted | K::DeploymentFailed
+            ),
+            EventGroup::Health => matches!(kind, K::HealthCheckFailed | K::HealthRecovered),
+            EventGroup::Scale => kind == K::ServiceScaled,
+            EventGroup::Lifecycle => matches!(
+                kind,
+                K::ServiceStarted | K::ServiceStopped | K::ServiceRemoved
+            ),
+            EventGroup::Detection => kind == K::DetectionChanged,
+        }
+    }
+}
+
+/// Which events the Events tab shows: a group of kinds, or one kind by its name
+/// (`deployment_failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventFilter {
+    Group(EventGroup),
+    Kind(EventKind),
+}
+
+impl Default for EventFilter {
+    fn default() -> Self {
+        EventFilter::Group(EventGroup::All)
+    }
+}
+
+impl EventFilter {
+    /// Every filter's name: the groups, then the kinds.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        EventGroup::iter()
+            .map(<&'static str>::from)
+            .chain(EventKind::ALL.into_iter().map(EventKind::as_str))
+    }
+    /// The filter called `name` (a group, case-insensitive, or an exact kind name).
+    pub fn parse(name: &str) -> Option<EventFilter> {
+        name.parse::<EventGroup>()
+            .map(EventFilter::Group)
+            .ok()
+            .or_else(|| name.parse::<EventKind>().ok().map(EventFilter::Kind))
+    }
+    /// Its name (`failed`, `service_scaled`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EventFilter::Group(g) => g.into(),
+            EventFilter::Kind(k) => k.as_str(),
+        }
+    }
+    /// Whether every event passes.
+    pub fn is_all(self) -> bool {
+        self == EventFilter::Group(EventGroup::All)
+    }
+    /// Whether an event of `kind` (its stored name), with or without an error, passes. A kind this
+    /// version does not know passes only `all`, and `failed` when it carries an error.
+    pub fn matches(self, kind: &str, has_error: bool) -> bool {
+        let known = kind.parse::<EventKind>().ok();
+        match self {
+            EventFilter::Group(EventGroup::All) => true,
+            EventFilter::Group(EventGroup::Failed) if has_error => true,
+            EventFilter::Group(g) => known.is_some_and(|k| g.has(k)),
+            EventFilter::Kind(k) => known == Some(k),
+        }
+    }
+}
+
 /// A service's health as the HEALTH column shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HealthView {
@@ -126,12 +224,14 @@ pub enum HealthView {
 }
 
 impl HealthView {
-    /// `ok`, `start`, `bad`, `-`.
+    /// `healthy`, `starting`, `unhealthy`, `-`: the words of the JSON output and of the engine
+    /// (`starting` is the engine's word for a check that has no verdict yet); `-` is `unknown`, as
+    /// every table shows a value it does not have.
     pub fn label(self) -> &'static str {
         match self {
-            HealthView::Healthy => "ok",
-            HealthView::Starting => "start",
-            HealthView::Unhealthy => "bad",
+            HealthView::Healthy => "healthy",
+            HealthView::Starting => "starting",
+            HealthView::Unhealthy => "unhealthy",
             HealthView::Unknown => "-",
         }
     }
@@ -160,9 +260,53 @@ mod tests {
             assert_eq!(SortColumn::from_name(c.title()), Some(c), "{}", c.title());
         }
         assert_eq!(SortColumn::from_name("MEM"), Some(SortColumn::Memory));
+        assert_eq!(SortColumn::from_name("uptime"), Some(SortColumn::Uptime));
+        assert_eq!(
+            SortColumn::from_name("replicas"),
+            Some(SortColumn::Replicas)
+        );
         assert_eq!(SortColumn::from_name("memory"), Some(SortColumn::Memory));
         assert_eq!(SortColumn::from_name("colour"), None);
         assert_eq!(Tab::parse("nope"), None);
+    }
+
+    #[test]
+    fn sort_names_are_the_headers_in_lower_case() {
+        for c in SortColumn::all() {
+            assert_eq!(c.name(), c.title().to_lowercase(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn event_filters_parse_and_match_groups_and_kinds() {
+        for n in EventFilter::names() {
+            let f = EventFilter::parse(n).unwrap();
+            assert_eq!(f.name(), n);
+        }
+        assert_eq!(EventFilter::names().count(), 7 + EventKind::ALL.len());
+        let failed = EventFilter::parse("FAILED").unwrap();
+        assert!(failed.matches("deployment_failed", false));
+        assert!(failed.matches("health_check_failed", false));
+        assert!(
+            failed.matches("service_scaled", true),
+            "an error is a failure"
+        );
+        assert!(!failed.matches("deployment_completed", false));
+        let deploy = EventFilter::parse("deploy").unwrap();
+        assert!(deploy.matches("deployment_started", false));
+        assert!(!deploy.matches("service_started", false));
+        let kind = EventFilter::parse("service_scaled").unwrap();
+        assert!(kind.matches("service_scaled", false));
+        assert!(!kind.matches("service_started", false));
+        assert!(EventFilter::default().is_all());
+        assert!(EventFilter::default().matches("from_a_newer_kyozo", false));
+        assert!(!deploy.matches("from_a_newer_kyozo", false));
+        assert_eq!(EventFilter::parse("nope"), None);
+        assert_eq!(
+            EventFilter::parse("Deployment_Failed"),
+            None,
+            "kinds are exact"
+        );
     }
 
     #[test]

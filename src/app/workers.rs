@@ -4,7 +4,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -229,6 +228,7 @@ impl Workers {
                                             duration_ms: e.duration_ms,
                                             error: e.error,
                                             triggered_by: e.triggered_by,
+                                            data: pretty_data(&e.data),
                                         })
                                         .collect()
                                 })
@@ -266,11 +266,16 @@ impl Workers {
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || send(&tx, open_url(&url)));
             }
-            Command::SaveLogs { service, lines } => {
+            Command::SaveLogs {
+                service,
+                lines,
+                path,
+            } => {
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-                    send(&tx, save_logs(&dir, &service, &lines, SystemTime::now()));
+                    let home = std::env::var_os("HOME").map(PathBuf::from);
+                    let path = expand_home(&path, home.as_deref());
+                    send(&tx, save_logs(&path, &service, &lines));
                 });
             }
             Command::Engine { .. }
@@ -335,27 +340,68 @@ fn open_url(url: &str) -> Msg {
     }
 }
 
-/// Writes the lines to `kyozo-<service>-<time>.log` in `dir` (never overwriting a file).
-pub fn save_logs(dir: &Path, service: &str, lines: &[String], now: SystemTime) -> Msg {
-    let stamp: String = humantime::format_rfc3339_seconds(now)
-        .to_string()
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == 'T')
-        .collect::<String>()
-        .replace('T', "-");
+/// An event's data as the Events tab shows it: pretty JSON, `None` for no data.
+fn pretty_data(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::Object(m) if m.is_empty() => None,
+        v => serde_json::to_string_pretty(v).ok(),
+    }
+}
+
+/// The folder saved logs go to by default: `$XDG_STATE_HOME/kyozo/logs`, else
+/// `$HOME/.local/state/kyozo/logs` (XDG's default state folder).
+pub fn default_log_dir(xdg_state_home: Option<&Path>, home: Option<&Path>) -> Option<PathBuf> {
+    let state = match xdg_state_home.filter(|p| p.is_absolute()) {
+        Some(p) => p.to_path_buf(),
+        None => home
+            .filter(|h| !h.as_os_str().is_empty())?
+            .join(".local/state"),
+    };
+    Some(state.join("kyozo").join("logs"))
+}
+
+/// A typed path with a leading `~` (`~/x.log`) read as the home folder.
+pub fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
+    let path = path.trim();
+    match (path.strip_prefix('~'), home) {
+        (Some(""), Some(h)) => h.to_path_buf(),
+        (Some(rest), Some(h)) if rest.starts_with('/') => h.join(rest.trim_start_matches('/')),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// Writes the lines to `path`, creating its folder; a file already there is never overwritten:
+/// the lines go to `name-1.log`, `name-2.log`... instead. The message says where they went.
+pub fn save_logs(path: &Path, service: &str, lines: &[String]) -> Msg {
+    if path.as_os_str().is_empty() {
+        return Msg::Error(format!("logs of {service} not saved: no file name given"));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        return Msg::Error(format!("cannot create {}: {e}", dir.display()));
+    }
     let mut text = lines.join("\n");
     text.push('\n');
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
     for n in 0..100 {
-        let name = if n == 0 {
-            format!("kyozo-{service}-{stamp}.log")
+        let candidate = if n == 0 {
+            path.to_path_buf()
         } else {
-            format!("kyozo-{service}-{stamp}-{n}.log")
+            path.with_file_name(format!("{stem}-{n}{ext}"))
         };
-        let path = dir.join(name);
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&path);
+            .open(&candidate);
         match file {
             Ok(mut f) => {
                 use std::io::Write;
@@ -363,41 +409,102 @@ pub fn save_logs(dir: &Path, service: &str, lines: &[String], now: SystemTime) -
                     Ok(()) => Msg::Info(format!(
                         "saved {} lines of {service} to {}",
                         lines.len(),
-                        path.display()
+                        absolute(&candidate).display()
                     )),
-                    Err(e) => Msg::Error(format!("cannot write {}: {e}", path.display())),
+                    Err(e) => Msg::Error(format!("cannot write {}: {e}", candidate.display())),
                 };
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Msg::Error(format!("cannot create {}: {e}", path.display())),
+            Err(e) => return Msg::Error(format!("cannot create {}: {e}", candidate.display())),
         }
     }
     Msg::Error(format!(
-        "cannot save logs of {service} in {}: too many files",
-        dir.display()
+        "cannot save logs of {service} to {}: it and 99 numbered files beside it exist",
+        path.display()
     ))
+}
+
+/// `path` made absolute against the current directory, for a message that says where a file went.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
-    fn save_logs_never_overwrites() {
+    fn save_logs_creates_the_folder_says_where_and_never_overwrites() {
         let dir = tempfile::tempdir().unwrap();
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let path = dir
+            .path()
+            .join("state/kyozo/logs/harbor-api-20231114-221320.log");
         let lines = vec!["a".to_string(), "b".to_string()];
-        let Msg::Info(m1) = save_logs(dir.path(), "api", &lines, now) else {
+        let Msg::Info(m1) = save_logs(&path, "api", &lines) else {
             panic!("first save failed")
         };
-        let Msg::Info(m2) = save_logs(dir.path(), "api", &lines, now) else {
+        assert_eq!(
+            m1,
+            format!("saved 2 lines of api to {}", path.display()),
+            "the status line says where"
+        );
+        let Msg::Info(m2) = save_logs(&path, "api", &lines) else {
             panic!("second save failed")
         };
-        assert_ne!(m1, m2);
-        let first = dir.path().join("kyozo-api-20231114-221320.log");
-        assert_eq!(std::fs::read_to_string(first).unwrap(), "a\nb\n");
-        assert!(dir.path().join("kyozo-api-20231114-221320-1.log").exists());
+        assert!(m2.ends_with("harbor-api-20231114-221320-1.log"), "{m2}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\n");
+        assert!(
+            path.with_file_name("harbor-api-20231114-221320-1.log")
+                .exists()
+        );
+        let Msg::Error(e) = save_logs(Path::new(""), "api", &lines) else {
+            panic!("an empty path saved")
+        };
+        assert!(e.contains("no file name"), "{e}");
+        // a folder that cannot be made is an error that names it
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "x").unwrap();
+        let Msg::Error(e) = save_logs(&blocker.join("sub/x.log"), "api", &lines) else {
+            panic!("saved under a file")
+        };
+        assert!(e.contains("cannot create"), "{e}");
+    }
+
+    #[test]
+    fn the_default_log_folder_follows_xdg_and_home_expands() {
+        let home = Path::new("/home/ana");
+        assert_eq!(
+            default_log_dir(Some(Path::new("/st")), Some(home)),
+            Some(PathBuf::from("/st/kyozo/logs"))
+        );
+        assert_eq!(
+            default_log_dir(None, Some(home)),
+            Some(PathBuf::from("/home/ana/.local/state/kyozo/logs"))
+        );
+        // a relative XDG_STATE_HOME is invalid and ignored, as the spec says
+        assert_eq!(
+            default_log_dir(Some(Path::new("rel")), Some(home)),
+            Some(PathBuf::from("/home/ana/.local/state/kyozo/logs"))
+        );
+        assert_eq!(default_log_dir(None, None), None);
+        assert_eq!(
+            expand_home("~/x.log", Some(home)),
+            PathBuf::from("/home/ana/x.log")
+        );
+        assert_eq!(expand_home("~", Some(home)), PathBuf::from("/home/ana"));
+        assert_eq!(expand_home("x.log", Some(home)), PathBuf::from("x.log"));
+        assert_eq!(expand_home("~bob/x", Some(home)), PathBuf::from("~bob/x"));
+        assert_eq!(expand_home("~/x", None), PathBuf::from("~/x"));
+    }
+
+    #[test]
+    fn event_data_is_pretty_json_or_none() {
+        assert_eq!(pretty_data(&serde_json::Value::Null), None);
+        assert_eq!(pretty_data(&serde_json::json!({})), None);
+        assert_eq!(
+            pretty_data(&serde_json::json!({"replicas": 2})).as_deref(),
+            Some("{\n  \"replicas\": 2\n}")
+        );
     }
 
     #[test]

@@ -378,7 +378,7 @@ fn print_ps(list: &[ServiceStatus]) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<20} {:<9} {:<10} {:<9} {:>8} {:>6} {:>8} {:<24} {:>8}",
+        "{:<20} {:<14} {:<10} {:<9} {:>8} {:>6} {:>8} {:<24} {:>8}",
         "NAME", "TYPE", "STATUS", "HEALTH", "REPLICAS", "CPU%", "MEM MB", "PORTS", "UPTIME"
     )?;
     for s in list {
@@ -394,14 +394,16 @@ fn print_ps(list: &[ServiceStatus]) -> Result<()> {
         };
         writeln!(
             out,
-            "{:<20} {:<9} {:<10} {:<9} {:>8} {:>6} {:>8} {:<24} {:>8}",
+            "{:<20} {:<14} {:<10} {:<9} {:>8} {:>6} {:>8} {:<24} {:>8}",
             s.name,
-            crate::detect::ServiceType::ALL
-                .iter()
-                .find(|t| t.as_str() == s.kind)
-                .map_or(s.kind.as_str(), |t| t.short()),
+            // the names of the JSON output and the cockpit (`nodejs`, `healthy`); `-` is unknown
+            s.kind,
             status,
-            s.health,
+            if s.health == crate::store::Health::Unknown {
+                "-"
+            } else {
+                s.health.as_str()
+            },
             format!("{}/{}", s.replicas.running, s.replicas.desired),
             s.cpu_percent.map_or("-".into(), |c| format!("{c:.1}")),
             s.memory_mb.map_or("-".into(), |m| format!("{m:.1}")),

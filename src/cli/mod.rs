@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 pub mod cockpit;
 pub mod deploy;
 pub mod detect;
+pub mod shell;
 
 /// kyozo turns a folder tree into running services.
 ///
@@ -20,11 +21,20 @@ pub mod detect;
 #[command(name = "kyozo", version, about, long_about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<TopCommand>,
 
-    /// Workspace folder for the cockpit.
-    #[arg(value_name = "PATH", default_value = ".")]
-    pub path: PathBuf,
+    /// Workspace folder for the cockpit [default: .].
+    #[arg(id = "workspace", value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    /// Workspace folder, as PATH (like `git -C`); before a verb it is that verb's --path.
+    #[arg(
+        long = "path",
+        short = 'C',
+        value_name = "PATH",
+        conflicts_with = "workspace"
+    )]
+    pub at: Option<PathBuf>,
 
     /// Hide every action that changes anything.
     #[arg(long)]
@@ -55,13 +65,41 @@ pub struct PathArg {
     pub path: PathBuf,
 }
 
+/// Everything after `kyozo`: a verb on a workspace, or the shell's habits (completions, man page).
+#[derive(Debug, Subcommand)]
+pub enum TopCommand {
+    #[command(flatten)]
+    Verb(Command),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout, or write one page per verb into a folder.
+    Man {
+        /// Write kyozo.1 and kyozo-VERB.1 into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// The verbs that act on a workspace; each takes `-C`/`--path`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Detect the services of a workspace: a table, or the JSON contract with --json.
     Detect {
-        /// Workspace folder.
-        #[arg(value_name = "PATH", default_value = ".")]
-        path: PathBuf,
+        /// Workspace folder [default: .].
+        #[arg(id = "folder", value_name = "PATH")]
+        folder: Option<PathBuf>,
+        /// Workspace folder, as PATH.
+        #[arg(
+            long = "path",
+            short = 'C',
+            value_name = "PATH",
+            conflicts_with = "folder"
+        )]
+        path: Option<PathBuf>,
         /// Print the topology as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -167,11 +205,67 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The workspace the verb was given (`-C`, `--path`; `detect` also takes it as PATH), `None`
+    /// when it was left to its default (`.`).
+    fn workspace_mut(&mut self) -> Option<&mut PathBuf> {
+        let path = match self {
+            Command::Detect { folder, path, .. } => return folder.as_mut().or(path.as_mut()),
+            Command::Plan { path, .. }
+            | Command::Up { path, .. }
+            | Command::Down { path, .. }
+            | Command::Start { path, .. }
+            | Command::Stop { path, .. }
+            | Command::Restart { path, .. }
+            | Command::Scale { path, .. }
+            | Command::Ps { path, .. }
+            | Command::Logs { path, .. }
+            | Command::Events { path, .. } => &mut path.path,
+        };
+        (path.as_os_str() != ".").then_some(path)
+    }
+
+    /// Sets the workspace given before the verb (`kyozo -C dir ps`), unless the verb names its own.
+    fn set_workspace(&mut self, dir: PathBuf) {
+        if self.workspace_mut().is_some() {
+            return;
+        }
+        match self {
+            Command::Detect { path, .. } => *path = Some(dir),
+            Command::Plan { path, .. }
+            | Command::Up { path, .. }
+            | Command::Down { path, .. }
+            | Command::Start { path, .. }
+            | Command::Stop { path, .. }
+            | Command::Restart { path, .. }
+            | Command::Scale { path, .. }
+            | Command::Ps { path, .. }
+            | Command::Logs { path, .. }
+            | Command::Events { path, .. } => path.path = dir,
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
+    let here = || PathBuf::from(".");
     match cli.command {
-        None => cockpit::run(&cli.path, cli.readonly, cli.show_secrets, &cli.store),
-        Some(Command::Detect { path, json }) => detect::run(&path, json),
-        Some(cmd) => deploy::run(cmd, &cli.store),
+        None => {
+            let path = cli.path.or(cli.at).unwrap_or_else(here);
+            cockpit::run(&path, cli.readonly, cli.show_secrets, &cli.store)
+        }
+        Some(TopCommand::Completions { shell }) => shell::completions(shell),
+        Some(TopCommand::Man { dir }) => shell::man(dir.as_deref()),
+        Some(TopCommand::Verb(mut cmd)) => {
+            if let Some(dir) = cli.at.or(cli.path) {
+                cmd.set_workspace(dir);
+            }
+            match cmd {
+                Command::Detect { folder, path, json } => {
+                    detect::run(&folder.or(path).unwrap_or_else(here), json)
+                }
+                cmd => deploy::run(cmd, &cli.store),
+            }
+        }
     }
 }

@@ -85,15 +85,6 @@ impl Health {
         }
     }
 
-    /// The short label of the cockpit's HEALTH column (`ok`, `bad`, `-`).
-    pub fn label(self) -> &'static str {
-        match self {
-            Health::Healthy => "ok",
-            Health::Unhealthy => "bad",
-            Health::Unknown => "-",
-        }
-    }
-
     /// The health of this name; anything unknown reads as [`Health::Unknown`].
     pub fn parse(s: &str) -> Health {
         Health::ALL

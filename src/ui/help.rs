@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::Theme;
+use crate::app::layout::{HELP_NOTES, help_area};
 use crate::app::{Action, State};
 
 /// Centered rectangle of at most `w`×`h` inside `area`.
@@ -16,42 +17,48 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
-/// One line per action of the table, in its order: its keys (or, without one, its palette
-/// command) and its description.
+/// Width of the action-name column: the longest name and a space.
+fn name_width() -> usize {
+    Action::all().map(|a| a.name().len()).max().unwrap_or(0) + 1
+}
+
+/// A header, then one line per action of the table, in its order: its name (what `[keys]` in the
+/// config binds), its keys (or, without one, its palette command) and its description; then the
+/// notes ([`HELP_NOTES`] lines).
 pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
-    for a in Action::all() {
-        if state.readonly && a.mutating() {
-            continue;
-        }
+    let nw = name_width();
+    let mut out = vec![Line::from(Span::styled(
+        format!(" {:<nw$}{:<14}WHAT", "ACTION", "KEYS"),
+        theme.title(),
+    ))];
+    for a in state.help_actions() {
         let keys = state.keymap.labels(a);
         let keys = match a.spec().command {
             Some(c) if keys.is_empty() => format!(":{}", c.name),
             _ => keys,
         };
         out.push(Line::from(vec![
-            Span::styled(format!(" {keys:<16}"), theme.key()),
+            Span::styled(format!(" {:<nw$}", a.name()), theme.dim()),
+            Span::styled(format!("{keys:<13} "), theme.key()),
             Span::raw(a.describe().to_string()),
         ]));
     }
-    out.push(Line::from(""));
-    out.push(Line::from(Span::styled(
-        " Keys are remappable in [keys] of the config file (action = \"key\").",
-        theme.dim(),
-    )));
-    out.push(Line::from(Span::styled(
-        " Every action also runs from the palette by its name (:zoom).",
-        theme.dim(),
-    )));
+    let notes = [
+        "",
+        " Rebind in [keys] of config.toml by ACTION: deploy = \"D\", quit = \"ctrl-q\".",
+        " The palette runs any action by name (:zoom) or command (:up, :scale api 2).",
+    ];
+    debug_assert_eq!(notes.len(), HELP_NOTES);
+    out.extend(
+        notes
+            .into_iter()
+            .map(|n| Line::from(Span::styled(n, theme.dim()))),
+    );
     out
 }
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
-    let area = centered(
-        frame.area(),
-        64,
-        frame.area().height.saturating_sub(4).max(10),
-    );
+    let area = help_area(frame.area());
     let all = lines(state, theme);
     let inner_h = area.height.saturating_sub(2) as usize;
     let max_scroll = all.len().saturating_sub(inner_h);
@@ -64,7 +71,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     let block = Block::bordered()
         .title(Span::styled(title, theme.title()))
         .title_bottom(
-            Line::from(Span::styled(" ↑↓ scroll · esc close ", theme.dim())).right_aligned(),
+            Line::from(Span::styled(
+                " ↑↓ scroll · g G first / last · esc close ",
+                theme.dim(),
+            ))
+            .right_aligned(),
         )
         .border_style(theme.border(true));
     frame.render_widget(Clear, area);

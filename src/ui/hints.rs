@@ -16,6 +16,15 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         let (label, text) = match kind {
             InputKind::Filter => ("filter", &state.filter),
             InputKind::Search => ("search logs", &state.log_view.search),
+            InputKind::SavePath => {
+                let (service, path) = state
+                    .save_prompt
+                    .as_ref()
+                    .map_or(("", ""), |p| (p.service.as_str(), p.path.as_str()));
+                let line = save_prompt(theme, service, path, area.width as usize);
+                frame.render_widget(Paragraph::new(line), area);
+                return;
+            }
         };
         Line::from(vec![
             Span::styled(format!(" {label}: /"), theme.key()),
@@ -63,6 +72,31 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// `save api logs to: PATH▏  enter save · esc cancel · ctrl-u clear`; a path too long for the line
+/// shows its end (where the typing happens) after `…`, and the help goes first.
+fn save_prompt(theme: &Theme, service: &str, path: &str, width: usize) -> Line<'static> {
+    let label = format!(" save {service} logs to: ");
+    let help = "   enter save · esc cancel · ctrl-u clear";
+    let used = label.chars().count() + 1;
+    let room = width.saturating_sub(used);
+    let len = path.chars().count();
+    let shown = if len <= room {
+        path.to_string()
+    } else {
+        let tail: String = path.chars().skip(len + 1 - room.max(1)).collect();
+        format!("…{tail}")
+    };
+    let mut spans = vec![
+        Span::styled(label, theme.key()),
+        Span::raw(shown.clone()),
+        Span::styled("▏", theme.key()),
+    ];
+    if used + shown.chars().count() + help.chars().count() <= width {
+        spans.push(Span::styled(help, theme.dim()));
+    }
+    Line::from(spans)
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -70,6 +104,7 @@ fn plural(n: usize) -> &'static str {
 fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
     let km = &state.keymap;
     let in_logs = state.focus == Pane::Bottom && state.tab == Tab::Logs;
+    let in_events = state.focus == Pane::Bottom && state.tab == Tab::Events;
     let busy = !state.progress.is_empty();
     let mut items: Vec<(u8, String, &str)> = Vec::new();
     // Help and quit are always shown, at the end.
@@ -84,6 +119,7 @@ fn hints(state: &State, theme: &Theme, width: usize) -> Line<'static> {
         let shown = match h.when {
             HintWhen::Always | HintWhen::Pinned => true,
             HintWhen::InLogs => in_logs,
+            HintWhen::InEvents => in_events,
             HintWhen::Busy => busy,
         };
         if !shown {

@@ -99,11 +99,42 @@ fn tab_info(state: &State, room: usize) -> Option<String> {
     if full.chars().count() <= room {
         return Some(full);
     }
-    let short = format!(" {} ", state.selected.as_deref()?);
+    let short = match state.tab {
+        // the filter is what the narrow title keeps: it changes what the rows mean
+        Tab::Events if !state.events_view.filter.is_all() => {
+            format!(" {} ", state.events_view.filter.name())
+        }
+        _ => format!(" {} ", state.selected.as_deref()?),
+    };
     (short.chars().count() <= room).then_some(short)
 }
 
+/// The Events tab's title: whose history, the active filter, the open event.
+fn events_info(state: &State) -> String {
+    let whose = state.selected.as_deref().unwrap_or("workspace");
+    let mut parts = vec![whose.to_string()];
+    let v = &state.events_view;
+    if !v.filter.is_all() {
+        parts.push(format!("events {}", v.filter.name()));
+    }
+    if let Some((_, Ok(all))) = &state.events {
+        let shown = state.shown_events().len();
+        if v.filter.is_all() {
+            parts.push(format!("{} events", all.len()));
+        } else {
+            parts.push(format!("{shown} of {}", all.len()));
+        }
+    }
+    if v.open.is_some() {
+        parts.push("esc back".into());
+    }
+    format!(" {} ", parts.join(" · "))
+}
+
 fn tab_info_full(state: &State) -> Option<String> {
+    if state.tab == Tab::Events {
+        return Some(events_info(state));
+    }
     let svc = state.selected.as_ref()?;
     match state.tab {
         Tab::Logs => {

@@ -28,11 +28,15 @@ fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> u16 {
 
 fn width_of(c: SortColumn, narrow: bool, name: u16) -> Constraint {
     match c {
-        SortColumn::Ports if narrow => Constraint::Length(6),
+        // narrow: what the longest values need (`deployable`, `1.5G`, `65535`)
+        SortColumn::Ports if narrow => Constraint::Length(5),
+        SortColumn::Status if narrow => Constraint::Length(10),
+        SortColumn::Memory if narrow => Constraint::Length(4),
         SortColumn::Name => Constraint::Length(name),
-        SortColumn::Type => Constraint::Length(9),
+        // the longest type name (`infrastructure`) and health (`unhealthy`), as JSON names them
+        SortColumn::Type => Constraint::Length(14),
         SortColumn::Status => Constraint::Length(11),
-        SortColumn::Health => Constraint::Length(6),
+        SortColumn::Health => Constraint::Length(9),
         SortColumn::Replicas => Constraint::Length(4),
         SortColumn::Cpu => Constraint::Length(5),
         SortColumn::Memory => Constraint::Length(5),
@@ -55,7 +59,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .title(Line::from(title))
         .title(
             Line::from(Span::styled(
-                format!(" sort {} {arrow} ", state.sort.title().to_lowercase()),
+                format!(" sort {} {arrow} ", state.sort.name()),
                 theme.dim(),
             ))
             .right_aligned(),
@@ -101,7 +105,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     }
                     Cell::from(Line::from(spans))
                 }
-                SortColumn::Type => Cell::from(Span::styled(svc.kind.short(), theme.dim())),
+                SortColumn::Type => Cell::from(Span::styled(svc.kind.as_str(), theme.dim())),
                 SortColumn::Status => {
                     let text = match state.progress.get(&svc.name) {
                         Some(p) => p.step.clone(),

@@ -27,6 +27,12 @@ fn snap(name: &str, mut state: State) {
     }
 }
 
+/// One snapshot at one size (kept in `src/ui/snapshots` with the others).
+fn snap_at(name: &str, state: &mut State, w: u16, h: u16) {
+    let t = draw(state, w, h);
+    insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+}
+
 fn with_logs(mut s: State) -> State {
     let base = 1_700_000_000_000 - 120_000;
     let lines: Vec<LogLine> = (0..40)
@@ -123,6 +129,7 @@ fn events_tab() {
         duration_ms: Some(1200 + i as u64 * 10),
         error: err.map(String::from),
         triggered_by: "alice@build-1".into(),
+        data: None,
     };
     s.events = Some((
         Some("api".into()),
@@ -342,6 +349,7 @@ fn events_of_the_workspace_when_no_service_is_selected() {
         duration_ms: None,
         error: None,
         triggered_by: "ana@box".into(),
+        data: None,
     };
     let _ = update(
         &mut s,
@@ -461,6 +469,7 @@ fn tiny_terminals_do_not_panic() {
     }
 }
 
+mod habits;
 mod styles;
 
 #[test]

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 use tui_tree_widget::{Tree, TreeItem, TreeState};
 
 use super::Theme;
+use super::fmt::cut;
 use crate::app::tree::TreeNode;
 use crate::app::{Pane, ServiceState, State};
 use crate::detect::ServiceType;
@@ -39,6 +40,7 @@ fn item(
     n: &TreeNode,
     path: &mut Vec<String>,
     all_open: bool,
+    width: usize,
 ) -> TreeItem<'static, String> {
     let mut spans = Vec::new();
     if let Some(name) = &n.service {
@@ -50,17 +52,26 @@ fn item(
             ratatui::style::Style::default()
         };
         spans.push(Span::styled(n.name.clone(), name_style));
+        let drifted = state.runtime.get(name).is_some_and(|r| r.drifted);
+        let marked = state.marks.contains(name);
         if let Some(svc) = state.service(name) {
-            let mut t = format!(" {}", svc.kind.short());
+            let mut t = format!(" {}", svc.kind.as_str());
             if svc.kind == ServiceType::ComposeStack {
                 t.push_str(&format!(" {}", svc.members.len()));
             }
-            spans.push(Span::styled(t, theme.dim()));
+            // the type is cut (…) rather than the marks after it: indent and fold symbol (2 per
+            // level, 2), glyph (2), name, then the marks
+            let used = path.len() * 2 + 2 + 2 + n.name.chars().count();
+            let marks = 2 * (usize::from(drifted) + usize::from(marked));
+            let room = width.saturating_sub(used + marks);
+            if room >= 4 {
+                spans.push(Span::styled(cut(&t, room), theme.dim()));
+            }
         }
-        if state.runtime.get(name).is_some_and(|r| r.drifted) {
+        if drifted {
             spans.push(Span::styled(" Δ", theme.warn()));
         }
-        if state.marks.contains(name) {
+        if marked {
             spans.push(Span::styled(" *", theme.mark()));
         }
     } else {
@@ -73,7 +84,7 @@ fn item(
     } else if open {
         n.children
             .iter()
-            .map(|c| item(state, theme, c, path, all_open))
+            .map(|c| item(state, theme, c, path, all_open, width))
             .collect()
     } else {
         vec![TreeItem::new_leaf(format!("{}/…", n.rel), "…")]
@@ -110,7 +121,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     };
     let all_open = !state.filter.is_empty();
-    let items = vec![item(state, theme, &root, &mut Vec::new(), all_open)];
+    let width = area.width.saturating_sub(2) as usize;
+    let items = vec![item(state, theme, &root, &mut Vec::new(), all_open, width)];
     let mut ts: TreeState<String> = TreeState::default();
     for row in root.visible(&state.tree_opened, all_open) {
         if all_open || state.tree_opened.contains(&row.id) {

@@ -5,10 +5,9 @@ use super::detect::request_detect;
 use super::nav::{self, move_by, select_service, set_tab, tree_left};
 use super::ops;
 use crate::app::action::{Action, Args, Invocation};
-use crate::app::dialog::{InputKind, Palette};
+use crate::app::dialog::{InputKind, Palette, SavePrompt};
 use crate::app::fmt;
 use crate::app::msg::{Command, Op, ServiceState};
-use crate::app::palette;
 use crate::app::state::State;
 use crate::app::view::{Pane, Tab};
 
@@ -32,11 +31,9 @@ pub fn apply(state: &mut State, inv: Invocation, cmds: &mut Vec<Command>) {
             state.help_scroll = 0;
         }
         Action::Palette => {
-            let names: Vec<String> = state.services().iter().map(|s| s.name.clone()).collect();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
             state.palette = Some(Palette {
                 input: String::new(),
-                completions: palette::complete("", &names, state.readonly),
+                completions: super::keys::completions(state, ""),
                 selected: 0,
             });
         }
@@ -53,7 +50,10 @@ pub fn apply(state: &mut State, inv: Invocation, cmds: &mut Vec<Command>) {
             _ => state.input = Some(InputKind::Filter),
         },
         Action::Back => {
-            if state.zoom {
+            if state.events_view.open.is_some() && state.tab == Tab::Events {
+                state.events_view.open = None;
+                state.events_view.scroll = 0;
+            } else if state.zoom {
                 state.zoom = false;
             } else if !state.filter.is_empty() {
                 state.filter.clear();
@@ -93,15 +93,22 @@ pub fn apply(state: &mut State, inv: Invocation, cmds: &mut Vec<Command>) {
         Action::Select => match state.focus {
             Pane::Tree => {
                 let sel = state.tree_selected.clone();
-                let has_children = state
-                    .tree
-                    .node_at(&sel)
-                    .is_some_and(|n| !n.children.is_empty());
-                if has_children && !state.tree_opened.remove(&sel) {
+                let node = state.tree.node_at(&sel);
+                let is_service = node.is_some_and(|n| n.service.is_some());
+                let has_children = node.is_some_and(|n| !n.children.is_empty());
+                if is_service {
+                    // a service opens its Details (its folder opens with → / l)
+                    set_tab(state, Tab::Details, cmds);
+                    state.focus = Pane::Bottom;
+                } else if has_children && !state.tree_opened.remove(&sel) {
                     state.tree_opened.insert(sel);
                 }
             }
-            Pane::Services => state.focus = Pane::Bottom,
+            Pane::Services => {
+                set_tab(state, Tab::Details, cmds);
+                state.focus = Pane::Bottom;
+            }
+            Pane::Bottom if state.tab == Tab::Events => nav::open_event(state),
             Pane::Bottom => {}
         },
         Action::Mark => {
@@ -137,7 +144,12 @@ pub fn apply(state: &mut State, inv: Invocation, cmds: &mut Vec<Command>) {
             }
             set_tab(state, Tab::Logs, cmds);
         }
-        Action::TabEvents => set_tab(state, Tab::Events, cmds),
+        Action::TabEvents => {
+            if let Args::Events(filter) = args {
+                nav::set_event_filter(state, filter);
+            }
+            set_tab(state, Tab::Events, cmds);
+        }
         Action::TabDetails => set_tab(state, Tab::Details, cmds),
         Action::TabPlan => set_tab(state, Tab::Plan, cmds),
         Action::SearchNext => nav::search(state, true),
@@ -173,7 +185,7 @@ pub fn apply(state: &mut State, inv: Invocation, cmds: &mut Vec<Command>) {
         }
         Action::SaveLogs => {
             select_named(state, &args, cmds);
-            save_logs(state, cmds);
+            save_logs(state);
         }
         Action::AutoDeploy => {
             let on = match args {
@@ -266,23 +278,57 @@ fn open_browser(state: &mut State, cmds: &mut Vec<Command>) {
     }
 }
 
-fn save_logs(state: &mut State, cmds: &mut Vec<Command>) {
+/// `w`: asks where to save the selected service's logs, with the default path under the state
+/// folder (`<log_dir>/<workspace>-<service>-<time>.log`) already typed.
+fn save_logs(state: &mut State) {
     let Some(svc) = state.selected.clone() else {
         state.warn("save logs: select a service first");
         return;
     };
-    let lines: Vec<String> = match state.logs.get(&svc) {
-        Some(b) if !b.is_empty() => b
-            .iter()
-            .map(|l| format!("{} {} | {}", fmt::clock(l.at_ms), l.source, l.text))
-            .collect(),
-        _ => {
-            state.info(format!("no logs for {svc} yet"));
-            return;
-        }
+    if state.logs.get(&svc).is_none_or(|b| b.is_empty()) {
+        state.info(format!("no logs for {svc} yet"));
+        return;
+    }
+    let name = format!(
+        "{}-{svc}-{}.log",
+        state.tree.name,
+        fmt::file_stamp(state.now_ms)
+    );
+    let path = match &state.log_dir {
+        Some(dir) => dir.join(name).display().to_string(),
+        None => name,
     };
+    state.save_prompt = Some(SavePrompt { service: svc, path });
+    state.input = Some(InputKind::SavePath);
+}
+
+/// The prompt's answer: the service's log lines as they are now go to `path`.
+pub(super) fn save_logs_to(state: &mut State, prompt: SavePrompt, cmds: &mut Vec<Command>) {
+    let SavePrompt { service, path } = prompt;
+    if path.trim().is_empty() {
+        state.warn("logs not saved: no file name given");
+        return;
+    }
+    let lines: Vec<String> = state
+        .logs
+        .get(&service)
+        .map(|b| {
+            b.iter()
+                .map(|l| {
+                    // a file is read on other days: the date too
+                    let at = match l.at_ms {
+                        Some(t) => format!("{} {}", fmt::date(t), fmt::clock(Some(t))),
+                        None => "---------- --:--:--".to_string(),
+                    };
+                    format!("{at} {} | {}", l.source, l.text)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    state.info(format!("saving {} lines of {service}…", lines.len()));
     cmds.push(Command::SaveLogs {
-        service: svc,
+        service,
         lines,
+        path: path.trim().to_string(),
     });
 }

@@ -9,6 +9,7 @@ use super::nav::{after_filter_change, search};
 use super::ops;
 use crate::app::action::{Action, Invocation};
 use crate::app::dialog::{InputKind, Leaving};
+use crate::app::layout::help_max_scroll;
 use crate::app::msg::Command;
 use crate::app::palette;
 use crate::app::state::State;
@@ -54,11 +55,15 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) 
         return;
     }
     if state.help {
+        let max = help_max_scroll(state);
+        let scroll = &mut state.help_scroll;
         match state.keymap.action(&key) {
-            Some(Action::Up) => state.help_scroll = state.help_scroll.saturating_sub(1),
-            Some(Action::Down) => state.help_scroll += 1,
-            Some(Action::PageUp) => state.help_scroll = state.help_scroll.saturating_sub(10),
-            Some(Action::PageDown) => state.help_scroll += 10,
+            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Action::Down) => *scroll = (*scroll + 1).min(max),
+            Some(Action::PageUp) => *scroll = scroll.saturating_sub(10),
+            Some(Action::PageDown) => *scroll = (*scroll + 10).min(max),
+            Some(Action::Top) => *scroll = 0,
+            Some(Action::Bottom) => *scroll = max,
             Some(Action::Quit) | Some(Action::Help) | Some(Action::Back) => state.help = false,
             _ => {}
         }
@@ -107,6 +112,7 @@ fn input_key(state: &mut State, kind: InputKind, key: KeyEvent, cmds: &mut Vec<C
     let text = match kind {
         InputKind::Filter => &mut state.filter,
         InputKind::Search => &mut state.log_view.search,
+        InputKind::SavePath => return save_path_key(state, key, cmds),
     };
     match key.code {
         KeyCode::Esc => {
@@ -117,11 +123,13 @@ fn input_key(state: &mut State, kind: InputKind, key: KeyEvent, cmds: &mut Vec<C
         KeyCode::Backspace => {
             text.pop();
         }
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
         KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
         _ => {}
     }
     match kind {
         InputKind::Filter => after_filter_change(state, cmds),
+        InputKind::SavePath => {}
         InputKind::Search => {
             state.log_view.hit = None;
             if !state.log_view.search.is_empty() {
@@ -131,10 +139,50 @@ fn input_key(state: &mut State, kind: InputKind, key: KeyEvent, cmds: &mut Vec<C
     }
 }
 
+/// The palette's completions of `input`: service names, the scalable ones after `scale`.
+pub(super) fn completions(state: &State, input: &str) -> Vec<String> {
+    let services: Vec<&str> = state.services().iter().map(|s| s.name.as_str()).collect();
+    let scalable: Vec<&str> = state
+        .services()
+        .iter()
+        .filter(|s| crate::app::query::can_scale(s))
+        .map(|s| s.name.as_str())
+        .collect();
+    let names = palette::Names {
+        services: &services,
+        scalable: &scalable,
+    };
+    palette::complete(input, names, state.readonly)
+}
+
+/// The path `w` asks for: `enter` saves there, `esc` saves nothing, `ctrl-u` clears the line.
+fn save_path_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
+    let Some(prompt) = state.save_prompt.as_mut() else {
+        state.input = None;
+        return;
+    };
+    match key.code {
+        KeyCode::Esc => {
+            state.save_prompt = None;
+            state.input = None;
+            state.info("logs not saved");
+        }
+        KeyCode::Enter => {
+            state.input = None;
+            if let Some(prompt) = state.save_prompt.take() {
+                super::actions::save_logs_to(state, prompt, cmds);
+            }
+        }
+        KeyCode::Backspace => {
+            prompt.path.pop();
+        }
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => prompt.path.clear(),
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => prompt.path.push(c),
+        _ => {}
+    }
+}
+
 fn palette_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
-    let services: Vec<String> = state.services().iter().map(|s| s.name.clone()).collect();
-    let names: Vec<&str> = services.iter().map(String::as_str).collect();
-    let readonly = state.readonly;
     let Some(p) = state.palette.as_mut() else {
         return;
     };
@@ -172,8 +220,12 @@ fn palette_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => p.input.push(c),
         _ => return,
     }
-    p.completions = palette::complete(&p.input, &names, readonly);
-    p.selected = 0;
+    let input = p.input.clone();
+    let completions = completions(state, &input);
+    if let Some(p) = state.palette.as_mut() {
+        p.completions = completions;
+        p.selected = 0;
+    }
 }
 
 /// Runs one palette line (`scale api 3`, `deploy api worker`, `quit`): parsed into the

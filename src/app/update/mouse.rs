@@ -4,11 +4,11 @@
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Position;
 
-use super::nav::{move_by, select_service, set_tab};
+use super::nav::{move_by, open_event, select_service, set_tab};
 use crate::app::layout::{layout, list_offset, tab_at};
 use crate::app::msg::Command;
 use crate::app::state::State;
-use crate::app::view::Pane;
+use crate::app::view::{Pane, Tab};
 
 pub(super) fn on_mouse(state: &mut State, m: MouseEvent, cmds: &mut Vec<Command>) {
     let pos = Position::new(m.column, m.row);
@@ -46,6 +46,7 @@ pub(super) fn on_mouse(state: &mut State, m: MouseEvent, cmds: &mut Vec<Command>
             let Some(p) = pane else {
                 return;
             };
+            let was_focused = state.focus == p;
             state.focus = p;
             state.dirty = true;
             match p {
@@ -99,6 +100,23 @@ pub(super) fn on_mouse(state: &mut State, m: MouseEvent, cmds: &mut Vec<Command>
                         && let Some(tab) = tab_at(areas.bottom, m.column)
                     {
                         set_tab(state, tab, cmds);
+                    } else if state.tab == Tab::Events && state.events_view.open.is_none() {
+                        // a row of the events table (below the border and the header): the cursor
+                        // goes there; a click on the cursor's row of the focused pane opens it
+                        let first = areas.bottom.y + 2;
+                        let body_h = areas.bottom.height.saturating_sub(3) as usize;
+                        let n = state.shown_events().len();
+                        let cursor = state.events_view.cursor.min(n.saturating_sub(1));
+                        let offset = list_offset(cursor, body_h);
+                        if m.row >= first {
+                            let idx = offset + (m.row - first) as usize;
+                            if idx < n {
+                                if idx == cursor && was_focused {
+                                    open_event(state);
+                                }
+                                state.events_view.cursor = idx;
+                            }
+                        }
                     }
                 }
             }

@@ -6,7 +6,7 @@ use super::ops::is_deployed;
 use crate::app::action::Action;
 use crate::app::msg::{Command, EventRow};
 use crate::app::state::State;
-use crate::app::view::{Pane, Tab};
+use crate::app::view::{EventFilter, Pane, Tab};
 
 /// How often a shown Events tab reloads, so events other kyozo processes write appear.
 pub const EVENTS_RELOAD_MS: i64 = 5_000;
@@ -55,7 +55,9 @@ pub(super) fn move_by(state: &mut State, delta: i64, cmds: &mut Vec<Command>) {
             if state.help {
                 return;
             }
-            if state.tab == Tab::Logs {
+            if state.tab == Tab::Events {
+                move_events(state, delta);
+            } else if state.tab == Tab::Logs {
                 let len = state
                     .selected
                     .as_ref()
@@ -70,6 +72,80 @@ pub(super) fn move_by(state: &mut State, delta: i64, cmds: &mut Vec<Command>) {
                 state.text_scroll = (state.text_scroll as i64 + delta).clamp(0, 10_000) as usize;
             }
         }
+    }
+}
+
+/// Up and down in the Events tab: the cursor over the rows, or the open event's scroll (the
+/// renderer stops it at the end of the text).
+fn move_events(state: &mut State, delta: i64) {
+    if state.events_view.open.is_some() {
+        let max = detail_max_scroll(state) as i64;
+        let v = &mut state.events_view;
+        v.scroll = (v.scroll as i64 + delta).clamp(0, max) as usize;
+        return;
+    }
+    let n = state.shown_events().len();
+    let max = n.saturating_sub(1) as i64;
+    state.events_view.cursor = (state.events_view.cursor as i64 + delta).clamp(0, max) as usize;
+}
+
+/// How far the open event scrolls, about: its lines as the Events tab draws them (a title and
+/// five fields, the error, the data), wrapped at the pane's width, less the pane's height. The
+/// renderer stops at the exact end; this keeps `↑` answering soon after a long `↓`.
+fn detail_max_scroll(state: &State) -> usize {
+    let Some(e) = state.opened_event() else {
+        return 0;
+    };
+    let area = crate::app::layout::layout(state).bottom;
+    let (w, h) = (
+        area.width.saturating_sub(2).max(1) as usize,
+        area.height.saturating_sub(2) as usize,
+    );
+    // a line wrapped at words takes more rows than its length over the width: count half again,
+    // so the end is always reachable (a few presses of ↑ may then go unseen at the very end)
+    let rows = |text: &str, indent: usize| -> usize {
+        text.lines()
+            .map(|l| match (l.chars().count() + indent).div_ceil(w) {
+                0 | 1 => 1,
+                k => k + k.div_ceil(2),
+            })
+            .sum()
+    };
+    let mut n = 6 + 1 + 1;
+    if let Some(err) = &e.error {
+        n += 2 + rows(err, 2);
+    }
+    n += e.data.as_deref().map_or(0, |d| rows(d, 2));
+    n.saturating_sub(h)
+}
+
+/// `enter` in the Events tab: the event under the cursor in full.
+pub(super) fn open_event(state: &mut State) {
+    let id = state
+        .shown_events()
+        .get(state.events_view.cursor)
+        .map(|e| e.id.clone());
+    match id {
+        Some(id) => {
+            state.events_view.open = Some(id);
+            state.events_view.scroll = 0;
+        }
+        None => state.info("no event to open"),
+    }
+}
+
+/// `:events FILTER`: which events the tab shows; the cursor goes to the first.
+pub(super) fn set_event_filter(state: &mut State, filter: EventFilter) {
+    state.events_view.filter = filter;
+    state.events_view.cursor = 0;
+    state.events_view.open = None;
+    state.events_view.scroll = 0;
+    let n = state.shown_events().len();
+    if !filter.is_all() {
+        state.info(format!(
+            "events: {} ({n} shown; :events all shows every one)",
+            filter.name()
+        ));
     }
 }
 
@@ -172,7 +248,18 @@ pub(super) fn on_events(
     state.events_job.loading = false;
     let fresh = Some((service, result));
     if state.events != fresh {
+        // the cursor stays on its event when newer ones arrive above it
+        let under_cursor = state
+            .shown_events()
+            .get(state.events_view.cursor)
+            .map(|e| e.id.clone());
         state.events = fresh;
+        let shown = state.shown_events();
+        let cursor = under_cursor
+            .and_then(|id| shown.iter().position(|e| e.id == id))
+            .unwrap_or(state.events_view.cursor)
+            .min(shown.len().saturating_sub(1));
+        state.events_view.cursor = cursor;
         state.dirty = true;
     }
     if state.events_job.again && state.events_shown() {
@@ -215,6 +302,9 @@ pub fn select_service(state: &mut State, name: Option<String>, cmds: &mut Vec<Co
     state.log_view.follow = true;
     state.log_view.hit = None;
     state.text_scroll = 0;
+    state.events_view.cursor = 0;
+    state.events_view.open = None;
+    state.events_view.scroll = 0;
     if let Some(n) = &name
         && let Some(path) = state.tree.path_of_service(n)
     {

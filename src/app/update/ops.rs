@@ -286,10 +286,20 @@ pub(super) fn auto_rebuild(state: &mut State, services: Vec<String>, cmds: &mut 
 /// Sets the replica count: 0 stops the service (it stays deployed); otherwise the count stays
 /// within the service's scaling limits.
 pub(super) fn scale_to(state: &mut State, svc: &str, want: u32, cmds: &mut Vec<Command>) {
-    let Some(limits) = state.service(svc).map(|s| s.scaling) else {
+    let Some(service) = state.service(svc) else {
         state.error(format!("unknown service: {svc}"));
         return;
     };
+    let limits = service.scaling;
+    if !crate::app::query::can_scale(service) {
+        let why = if service.kind == crate::detect::ServiceType::ComposeStack {
+            "is a compose stack: set its members' replicas in its compose file"
+        } else {
+            "is not deployed by kyozo, so it does not scale"
+        };
+        state.warn(format!("{svc} {why}"));
+        return;
+    }
     if !is_deployed(state, svc) {
         state.warn(format!(
             "{svc} is not deployed (press {} to deploy)",

@@ -753,11 +753,14 @@ fn open_and_save() {
             lines: vec![LogLine::new(Some(3_600_000), "api-1", "listening")],
         }),
     );
+    // w asks where first (tests/habits.rs has the prompt); enter takes the default
+    assert!(update(&mut s, key('w')).is_empty());
     assert_eq!(
-        update(&mut s, key('w')),
+        update(&mut s, code(KeyCode::Enter)),
         [Command::SaveLogs {
             service: "api".into(),
-            lines: vec!["01:00:00 api-1 | listening".into()]
+            lines: vec!["1970-01-01 01:00:00 api-1 | listening".into()],
+            path: "harbor-api-20231114-221320.log".into(),
         }]
     );
     select(&mut s, "worker");
@@ -1066,6 +1069,7 @@ fn engine_services(cmds: &[Command]) -> Vec<Vec<String>> {
 }
 
 mod fresh;
+mod habits;
 mod health;
 mod ops;
 mod palette;

@@ -105,16 +105,16 @@ fn health_cells_are_red_when_bad_and_yellow_while_starting() {
     let mut s = live_state();
     let t = draw(&mut s, 120, 40);
     let buf = t.backend().buffer();
-    // db is unhealthy for hours: `bad` in red
+    // db is unhealthy for hours: `unhealthy` in red
     let (_, db_y) = find(buf, "│db ");
     let (bx, _) = find(buf, "HEALTH");
     let bad = style_at(buf, (bx, db_y));
-    assert_eq!(buf[(bx, db_y)].symbol(), "b");
+    assert_eq!(buf[(bx, db_y)].symbol(), "u");
     assert_eq!(bad.fg, Some(Color::Red));
     // api is healthy: green
     let (_, api_y) = find(buf, "│api ");
     assert_eq!(style_at(buf, (bx, api_y)).fg, Some(Color::Green));
-    // auth just started and failed its first check: `start` in yellow, not red
+    // auth just started and failed its first check: `starting` in yellow, not red
     let now = s.now_ms;
     let mut map = s.runtime.clone();
     map.insert(

@@ -16,6 +16,7 @@ fn events(s: &State, rows: usize) -> Msg {
                 duration_ms: None,
                 error: None,
                 triggered_by: "ana@box".into(),
+                data: None,
             })
             .collect()),
     }

@@ -25,7 +25,7 @@ fn unhealthy_right_after_a_start_is_starting_until_the_period_ends() {
     s.now_ms = now + 300;
     let _ = update(&mut s, m);
     assert_eq!(s.health_view("auth"), HealthView::Starting);
-    assert_eq!(s.health_view("auth").label(), "start");
+    assert_eq!(s.health_view("auth").label(), "starting");
     // the header's score leaves it out instead of counting it as bad
     assert_eq!(s.health_score(), Some(50), "api ok, db bad, auth not yet");
     // 29 s later it still has time; at 30 s the failure counts
@@ -34,7 +34,7 @@ fn unhealthy_right_after_a_start_is_starting_until_the_period_ends() {
     assert_eq!(s.health_view("auth"), HealthView::Starting);
     let _ = update(&mut s, Msg::Tick(now + 30_500));
     assert_eq!(s.health_view("auth"), HealthView::Unhealthy);
-    assert_eq!(s.health_view("auth").label(), "bad");
+    assert_eq!(s.health_view("auth").label(), "unhealthy");
     assert!(s.dirty, "the end of the start period redraws");
     // a healthy answer within the period shows at once
     let mut s = live_state();

@@ -119,6 +119,16 @@ const CASES: &[(&str, Check)] = &[
             "tab events",
         )
     }),
+    ("events failed", |s, c| {
+        expect(
+            s.tab == Tab::Events
+                && s.events_view.filter == crate::app::view::EventFilter::parse("failed").unwrap()
+                && c == [Command::LoadEvents {
+                    service: Some("api".into()),
+                }],
+            "events failed",
+        )
+    }),
     ("mouse off", |s, c| {
         expect(!s.mouse && c == [Command::SetMouse(false)], "mouse off")
     }),
