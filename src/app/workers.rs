@@ -53,6 +53,7 @@ pub fn run_detect(
         max_depth: opts.max_depth,
         threads: opts.threads,
         follow_links: false,
+        ignore: Vec::new(),
     };
     let (folders, walk_diags) = walker::walk_with(&root, &walk_opts);
     match changed {

@@ -152,7 +152,7 @@ pub fn plan(root: &Path, ws: &str, svc: &Service, config: &Config) -> Result<Pla
         });
     match own {
         Some(name) => {
-            plan.dockerfile = std::fs::read_to_string(dir.join(&name)).ok();
+            plan.dockerfile = read_text(&dir.join(&name));
             plan.dockerfile_source = Some(DockerfileSource::Folder { name: name.clone() });
             plan.dockerfile_name = Some(name);
         }
@@ -198,7 +198,15 @@ fn exists(dir: &Path, f: &str) -> bool {
 }
 
 fn read(dir: &Path, f: &str) -> String {
-    std::fs::read_to_string(dir.join(f)).unwrap_or_default()
+    read_text(&dir.join(f)).unwrap_or_default()
+}
+
+/// A file of the service folder as text, read like detection reads it: non-blocking, regular files
+/// only, up to the read cap.
+fn read_text(path: &Path) -> Option<String> {
+    crate::detect::folder::read_capped(path, crate::detect::folder::DEFAULT_READ_CAP)
+        .ok()
+        .flatten()
 }
 
 /// `CMD` for a shell command line: `["sh", "-c", "exec <cmd>"]` keeps signals reaching the process.

@@ -109,6 +109,7 @@ pub fn detect(root: &Path, opts: &DetectOptions) -> Result<Topology, DetectError
         max_depth: opts.max_depth,
         threads: opts.threads,
         follow_links: false,
+        ignore: Vec::new(),
     };
     let (folders, walk_diags) = walker::walk_with(&root, &walk_opts);
     let results = analyze_all(&folders, opts.threads);
@@ -164,6 +165,7 @@ pub fn detect_cached(
         max_depth: opts.max_depth,
         threads: opts.threads,
         follow_links: false,
+        ignore: Vec::new(),
     };
     let (folders, walk_diags) = walker::walk_with(&root, &walk_opts);
     let mut dirty: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
