@@ -15,6 +15,7 @@ pub mod names;
 pub mod order;
 pub mod ports;
 pub mod walker;
+pub mod yaml;
 
 pub mod lang;
 
