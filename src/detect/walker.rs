@@ -70,74 +70,173 @@ pub fn walk(root: &Path) -> (Vec<Folder>, Vec<Diagnostic>) {
 
 /// Walks `root`. The folders are sorted by path; the root (`.`) comes first.
 pub fn walk_with(root: &Path, opts: &WalkOptions) -> (Vec<Folder>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
-    let meta = match std::fs::metadata(root) {
-        Ok(m) if m.is_dir() => m,
-        Ok(_) => {
-            diags.push(Diagnostic::new(".", "not a folder"));
-            return (Vec::new(), diags);
-        }
-        Err(e) => {
-            diags.push(Diagnostic::new(".", io_message(&e)));
-            return (Vec::new(), diags);
-        }
+    let (scope, mut diags) = match Scope::new(root, opts) {
+        Ok(s) => s,
+        Err(d) => return (Vec::new(), vec![d]),
     };
-    let mut problems = Vec::new();
-    let above = rules::above(root, opts.cap, &mut problems);
-    let extra = rules::workspace(root, &opts.ignore, &mut problems);
-    for (p, m) in problems {
-        diags.push(Diagnostic::new(p, m));
+    let mut folders = Vec::new();
+    for l in scope.walk(".", &scope.above) {
+        diags.extend(l.diags);
+        folders.push(l.folder);
     }
-    let first = Job {
-        abs: root.to_path_buf(),
-        rel: ".".to_string(),
-        depth: 0,
-        rules: above,
-        seen: opts.follow_links.then(|| {
-            Arc::new(Seen {
-                id: (meta.dev(), meta.ino()),
-                rel: ".".to_string(),
-                parent: None,
-            })
-        }),
-    };
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        opts.threads
-    };
-    let walk = Walk {
-        root,
-        opts,
-        extra,
-        queue: Mutex::new(Queue {
-            jobs: vec![first],
-            active: 0,
-        }),
-        wake: Condvar::new(),
-    };
-    let mut outs: Vec<Out> = if threads <= 1 {
-        vec![walk.worker()]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| scope.spawn(|| walk.worker()))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
-    };
-    let mut folders: Vec<Folder> = Vec::new();
-    for o in &mut outs {
-        folders.append(&mut o.folders);
-        diags.append(&mut o.diags);
-    }
-    folders.sort_unstable_by(|a, b| (a.rel != ".", &a.rel).cmp(&(b.rel != ".", &b.rel)));
     diags.sort();
     diags.dedup();
     (folders, diags)
+}
+
+/// One folder as the walk listed it, with what is needed to list it again on its own (the
+/// cockpit's re-detection lists only the folders that changed).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub folder: Folder,
+    /// Problems found while listing it: its ignore files, the names of its entries, the listing.
+    pub diags: Vec<Diagnostic>,
+    /// The ignore rules in force inside it (its own and its ancestors').
+    pub rules: Chain,
+    /// Fingerprint of its own ignore files: when it changes, the rules of everything below did.
+    pub ignore_sig: u64,
+}
+
+/// What every folder of one workspace walk shares: the options, the rules of the folders above
+/// the root and the workspace's own patterns.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    root: PathBuf,
+    opts: WalkOptions,
+    /// The rules above the root (the root's parent chain).
+    pub above: Chain,
+    extra: Arc<Gitignore>,
+    root_id: (u64, u64),
+}
+
+impl Scope {
+    /// The scope of a walk of `root`, and the problems with ignore files above the root and with
+    /// the workspace's patterns; or the problem with the root itself.
+    pub fn new(root: &Path, opts: &WalkOptions) -> Result<(Scope, Vec<Diagnostic>), Diagnostic> {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) if m.is_dir() => m,
+            Ok(_) => return Err(Diagnostic::new(".", "not a folder")),
+            Err(e) => return Err(Diagnostic::new(".", io_message(&e))),
+        };
+        let mut problems = Vec::new();
+        let above = rules::above(root, opts.cap, &mut problems);
+        let extra = rules::workspace(root, &opts.ignore, &mut problems);
+        let diags = problems
+            .into_iter()
+            .map(|(p, m)| Diagnostic::new(p, m))
+            .collect();
+        Ok((
+            Scope {
+                root: root.to_path_buf(),
+                opts: opts.clone(),
+                above,
+                extra: Arc::new(extra),
+                root_id: (meta.dev(), meta.ino()),
+            },
+            diags,
+        ))
+    }
+
+    /// The options the scope was made with.
+    pub fn options(&self) -> &WalkOptions {
+        &self.opts
+    }
+
+    /// Walks the tree of the folder `rel` (workspace-relative, `.` for the root) whose parent's
+    /// rules are `parent_rules` (for the root: [`Scope::above`]). Sorted by path, the start first.
+    pub fn walk(&self, rel: &str, parent_rules: &Chain) -> Vec<Listed> {
+        let first = Job {
+            abs: abs_of(&self.root, rel),
+            rel: rel.to_string(),
+            depth: if rel == "." {
+                0
+            } else {
+                rel.split('/').count()
+            },
+            rules: parent_rules.clone(),
+            seen: (self.opts.follow_links && rel == ".").then(|| {
+                Arc::new(Seen {
+                    id: self.root_id,
+                    rel: ".".to_string(),
+                    parent: None,
+                })
+            }),
+        };
+        let threads = if self.opts.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.opts.threads
+        };
+        let walk = Walk {
+            root: &self.root,
+            opts: &self.opts,
+            extra: &self.extra,
+            queue: Mutex::new(Queue {
+                jobs: vec![first],
+                active: 0,
+            }),
+            wake: Condvar::new(),
+        };
+        let outs: Vec<Vec<Listed>> = if threads <= 1 {
+            vec![walk.worker()]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|_| scope.spawn(|| walk.worker()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
+        };
+        let mut all: Vec<Listed> = outs.into_iter().flatten().collect();
+        all.sort_unstable_by(|a, b| {
+            (a.folder.rel != ".", &a.folder.rel).cmp(&(b.folder.rel != ".", &b.folder.rel))
+        });
+        all
+    }
+
+    /// Lists the one folder `rel` again (its parent's rules are `parent_rules`), without walking
+    /// below it. `None` when it is gone or is no longer a folder.
+    pub fn list_one(&self, rel: &str, parent_rules: &Chain) -> Option<Listed> {
+        let abs = abs_of(&self.root, rel);
+        if !std::fs::metadata(&abs).is_ok_and(|m| m.is_dir()) {
+            return None;
+        }
+        let walk = Walk {
+            root: &self.root,
+            opts: &self.opts,
+            extra: &self.extra,
+            queue: Mutex::new(Queue {
+                jobs: Vec::new(),
+                active: 0,
+            }),
+            wake: Condvar::new(),
+        };
+        let job = Job {
+            abs,
+            rel: rel.to_string(),
+            depth: if rel == "." {
+                0
+            } else {
+                rel.split('/').count()
+            },
+            rules: parent_rules.clone(),
+            seen: None,
+        };
+        let mut out = Vec::new();
+        walk.list(job, &mut out);
+        out.pop()
+    }
+}
+
+fn abs_of(root: &Path, rel: &str) -> PathBuf {
+    if rel == "." {
+        root.to_path_buf()
+    } else {
+        rel.split('/').fold(root.to_path_buf(), |p, c| p.join(c))
+    }
 }
 
 /// The parent folder and the last component of a workspace-relative path (`a/b` gives `a`, `b`;
@@ -185,17 +284,10 @@ struct Queue {
     active: usize,
 }
 
-/// What one worker produced.
-#[derive(Default)]
-struct Out {
-    folders: Vec<Folder>,
-    diags: Vec<Diagnostic>,
-}
-
 struct Walk<'a> {
     root: &'a Path,
     opts: &'a WalkOptions,
-    extra: Gitignore,
+    extra: &'a Gitignore,
     queue: Mutex<Queue>,
     wake: Condvar,
 }
@@ -207,8 +299,8 @@ impl Walk<'_> {
 
     /// Takes jobs until every folder is listed. A worker keeps one child folder of each folder it
     /// lists for itself (depth first, no lock) and shares the others.
-    fn worker(&self) -> Out {
-        let mut out = Out::default();
+    fn worker(&self) -> Vec<Listed> {
+        let mut out = Vec::new();
         let mut next: Option<Job> = None;
         loop {
             let job = match next.take() {
@@ -247,19 +339,30 @@ impl Walk<'_> {
     }
 
     /// Lists one folder into `out` and returns its child folders to walk.
-    fn list(&self, job: Job, out: &mut Out) -> Vec<Job> {
+    fn list(&self, job: Job, out: &mut Vec<Listed>) -> Vec<Job> {
         let mut folder = Folder::new(job.abs, job.rel);
         folder.cap = self.opts.cap;
         let mut children = Vec::new();
+        let mut diags = Vec::new();
         if self.opts.max_depth.is_some_and(|m| job.depth >= m) {
-            out.folders.push(folder);
+            out.push(Listed {
+                folder,
+                diags,
+                rules: job.rules,
+                ignore_sig: 0,
+            });
             return children;
         }
         let entries = match read_entries(&folder.abs) {
             Ok(e) => e,
             Err(e) => {
-                out.diags.push(Diagnostic::new(folder.rel.clone(), e));
-                out.folders.push(folder);
+                diags.push(Diagnostic::new(folder.rel.clone(), e));
+                out.push(Listed {
+                    folder,
+                    diags,
+                    rules: job.rules,
+                    ignore_sig: 0,
+                });
                 return children;
             }
         };
@@ -282,6 +385,7 @@ impl Walk<'_> {
                 _ => {}
             }
         }
+        let mut ignore_sig = 0;
         let rules = if present.any() {
             let mut problems = Vec::new();
             let rel = &folder.rel;
@@ -292,7 +396,7 @@ impl Walk<'_> {
                     format!("{rel}/{n}")
                 }
             };
-            let r = rules::child(
+            let (r, sig) = rules::child(
                 &job.rules,
                 &folder.abs,
                 present,
@@ -300,8 +404,9 @@ impl Walk<'_> {
                 &shown,
                 &mut problems,
             );
+            ignore_sig = sig;
             for (p, m) in problems {
-                out.diags.push(Diagnostic::new(p, m));
+                diags.push(Diagnostic::new(p, m));
             }
             r
         } else {
@@ -313,7 +418,7 @@ impl Walk<'_> {
         for (name, ft) in entries {
             let Some(n) = name.to_str() else {
                 let what = if ft.is_dir() { "folder" } else { "file" };
-                out.diags.push(Diagnostic::new(
+                diags.push(Diagnostic::new(
                     lossy_rel(self.root, &folder.abs.join(&name)),
                     format!("{what} name is not UTF-8; skipped (detection needs UTF-8 names)"),
                 ));
@@ -332,7 +437,7 @@ impl Walk<'_> {
                         }
                     }
                     Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                        out.diags.push(Diagnostic::new(
+                        diags.push(Diagnostic::new(
                             child_rel(&folder.rel, n),
                             "symbolic link loop; skipped",
                         ));
@@ -355,7 +460,7 @@ impl Walk<'_> {
             };
             if check
                 && let Some(p) = &abs
-                && rules::ignored(&rules, &self.extra, p, is_dir)
+                && rules::ignored(&rules, self.extra, p, is_dir)
             {
                 continue;
             }
@@ -374,7 +479,7 @@ impl Walk<'_> {
                     };
                     let Some(id) = id else { continue };
                     if let Some(anc) = parent.find(id) {
-                        out.diags.push(Diagnostic::new(
+                        diags.push(Diagnostic::new(
                             rel,
                             format!("symbolic link loop (points back to {anc}); not followed"),
                         ));
@@ -398,7 +503,12 @@ impl Walk<'_> {
         }
         folder.files = files;
         folder.dirs = dirs;
-        out.folders.push(folder);
+        out.push(Listed {
+            folder,
+            diags,
+            rules,
+            ignore_sig,
+        });
         children
     }
 }

@@ -54,7 +54,8 @@ impl Present {
 
 /// Extends `parent` with the rules of folder `dir` (absolute), reading the files `present` names.
 /// `shown` turns a file name into the path used in diagnostics. Returns `parent` itself when the
-/// folder adds nothing.
+/// folder adds nothing, and a fingerprint of the folder's own ignore files (it changes when they
+/// do, so a re-detection knows the rules below changed).
 pub fn child(
     parent: &Chain,
     dir: &Path,
@@ -62,11 +63,14 @@ pub fn child(
     cap: u64,
     shown: &dyn Fn(&str) -> String,
     problems: &mut Vec<Problem>,
-) -> Chain {
-    child_with(parent, dir, present, cap, shown, false, problems)
+) -> (Chain, u64) {
+    let mut sig = std::collections::hash_map::DefaultHasher::new();
+    let chain = child_with(parent, dir, present, cap, shown, false, &mut sig, problems);
+    (chain, std::hash::Hasher::finish(&sig))
 }
 
 /// [`child`], optionally quiet about files that exist but cannot be opened (permissions).
+#[allow(clippy::too_many_arguments)]
 fn child_with(
     parent: &Chain,
     dir: &Path,
@@ -74,17 +78,28 @@ fn child_with(
     cap: u64,
     shown: &dyn Fn(&str) -> String,
     quiet_io: bool,
+    sig: &mut dyn std::hash::Hasher,
     problems: &mut Vec<Problem>,
 ) -> Chain {
     if !present.any() {
         return parent.clone();
     }
+    sig.write_u8(u8::from(present.ignore) | u8::from(present.gitignore) << 1);
+    sig.write_u8(match present.git {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    });
     let mut load = |name: &str, wanted: bool| -> Gitignore {
         if !wanted {
             return Gitignore::empty();
         }
         match read_regular(&dir.join(name), cap) {
-            Ok(Some(text)) => build(dir, &text, &shown(name), problems),
+            Ok(Some(text)) => {
+                sig.write(text.as_bytes());
+                sig.write_u8(0xff);
+                build(dir, &text, &shown(name), problems)
+            }
             Ok(None) => Gitignore::empty(),
             Err(ReadError::Io(_)) if quiet_io => Gitignore::empty(),
             Err(e) => {
@@ -143,7 +158,8 @@ pub fn above(root: &Path, cap: u64, problems: &mut Vec<Problem>) -> Chain {
             git: kind,
         };
         let shown = |name: &str| dir.join(name).to_string_lossy().into_owned();
-        chain = child_with(&chain, dir, present, cap, &shown, true, problems);
+        let mut sig = std::collections::hash_map::DefaultHasher::new();
+        chain = child_with(&chain, dir, present, cap, &shown, true, &mut sig, problems);
     }
     chain
 }
