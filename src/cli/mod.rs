@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 pub mod cockpit;
 pub mod deploy;
 pub mod detect;
+pub mod table;
 
 /// kyozo turns a folder tree into running services.
 ///
