@@ -17,7 +17,7 @@ pub enum ReadError {
     TooLarge { size: u64, cap: u64 },
     #[error("not UTF-8 text")]
     NotText,
-    #[error("not a regular file, not read")]
+    #[error("not a regular file")]
     NotRegular,
     #[error("cannot be read: {0}")]
     Io(String),

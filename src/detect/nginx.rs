@@ -179,6 +179,9 @@ fn host_of(target: &str) -> String {
     host.to_string()
 }
 
+/// Deepest block nesting read.
+const MAX_BLOCK_DEPTH: usize = 64;
+
 /// Splits a configuration into directives with their block context. Comments and quotes are
 /// honoured; unbalanced braces are an error with the line.
 fn parse(text: &str) -> Result<Vec<Directive>, String> {
@@ -234,6 +237,13 @@ fn parse(text: &str) -> Result<Vec<Directive>, String> {
             }
             '{' => {
                 flush(&mut word, &mut words);
+                // Every directive records its blocks: bounded, so a file of nested braces stays
+                // linear (real configurations nest a few levels).
+                if context.len() >= MAX_BLOCK_DEPTH {
+                    return Err(format!(
+                        "blocks nested deeper than {MAX_BLOCK_DEPTH} levels at line {line}"
+                    ));
+                }
                 context.push((std::mem::take(&mut words).join(" "), line));
             }
             '}' => {

@@ -103,7 +103,7 @@ fn child_with(
             Ok(None) => Gitignore::empty(),
             Err(ReadError::Io(_)) if quiet_io => Gitignore::empty(),
             Err(e) => {
-                problems.push((shown(name), format!("ignore file not read: {e}")));
+                problems.push((shown(name), format!("ignore file not used: {e}")));
                 Gitignore::empty()
             }
         }
@@ -118,7 +118,7 @@ fn child_with(
                 Err(e) => {
                     problems.push((
                         shown(".git/info/exclude"),
-                        format!("ignore file not read: {e}"),
+                        format!("ignore file not used: {e}"),
                     ));
                     Gitignore::empty()
                 }
