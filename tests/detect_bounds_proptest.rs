@@ -15,8 +15,32 @@ use serde_yaml_ng::Value;
 const TIME: Duration = Duration::from_secs(2);
 
 const TOKENS: &[&str] = &[
-    "[", "]", "{", "}", ", ", ": ", "- ", "\n", "\n  ", "\n    ", "a", "b: ", "'x'", "\"y\"", "#c\n",
-    "|\n", "&a ", "*a", "&b ", "*b", "? ", "%TAG !t! tag:x:\n", "---\n", "!!str ", "'", "\"",
+    "[",
+    "]",
+    "{",
+    "}",
+    ", ",
+    ": ",
+    "- ",
+    "\n",
+    "\n  ",
+    "\n    ",
+    "a",
+    "b: ",
+    "'x'",
+    "\"y\"",
+    "#c\n",
+    "|\n",
+    "&a ",
+    "*a",
+    "&b ",
+    "*b",
+    "? ",
+    "%TAG !t! tag:x:\n",
+    "---\n",
+    "!!str ",
+    "'",
+    "\"",
 ];
 
 fn nodes(v: &Value) -> usize {

@@ -404,6 +404,12 @@ fn cached_redetection_analyzes_only_changed_folders() {
     let d7 = detect::detect_cached(r, &opts, &mut cache, &["c".to_string()]).unwrap();
     assert_eq!(d7.topology, detect::detect(r, &opts).unwrap());
     assert_eq!(cache.len(), 3);
+    // A change named inside an ignored tree does not bring the tree in.
+    w("a/node_modules/x/Dockerfile", "FROM alpine\n");
+    let d8 =
+        detect::detect_cached(r, &opts, &mut cache, &["a/node_modules/x".to_string()]).unwrap();
+    assert_eq!(d8.topology, detect::detect(r, &opts).unwrap());
+    assert_eq!(cache.len(), 3);
 }
 
 #[test]

@@ -108,8 +108,13 @@ impl DetectCache {
         self.folders.get(parent).map(|e| e.listed.rules.clone())
     }
 
-    /// Lists `rel` again and walks what is new below it.
+    /// Lists `rel` again and walks what is new below it. A folder the cache does not know (new, or
+    /// ignored) is left to its nearest known ancestor, whose listing decides whether it is walked.
     fn relist(&mut self, rel: &str, scope: &Scope) {
+        let mut rel = rel;
+        while rel != "." && !self.folders.contains_key(rel) {
+            rel = walker::split_rel(rel).0;
+        }
         let Some(parent_rules) = self.parent_rules(rel, scope) else {
             return;
         };
@@ -215,14 +220,6 @@ pub fn detect_cached(
         names.dedup();
         for c in &names {
             cache.relist(c, &scope);
-            let mut cur = c.as_str();
-            loop {
-                dirty.insert(cur.to_string());
-                if cur == "." {
-                    break;
-                }
-                cur = walker::split_rel(cur).0;
-            }
         }
     } else {
         let (scope, diags) = match Scope::new(&root, &walk_opts) {
@@ -252,6 +249,20 @@ pub fn detect_cached(
         }
         cache.scope = Some(scope);
         cache.scope_diags = diags;
+    }
+    // The named folders and their ancestors (analyzers read files below the folder they look at).
+    for c in changed {
+        let mut cur = c.trim_matches('/');
+        if cur.is_empty() {
+            cur = ".";
+        }
+        loop {
+            dirty.insert(cur.to_string());
+            if cur == "." {
+                break;
+            }
+            cur = walker::split_rel(cur).0;
+        }
     }
     for d in &dirty {
         if let Some(e) = cache.folders.get_mut(d) {
