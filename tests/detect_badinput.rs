@@ -293,6 +293,23 @@ fn hostile_corpus(r: &Path) -> Vec<&'static str> {
         "deep-toml/Cargo.toml",
         format!("[package]\nname = \"x\"\na = {}", "[".repeat(100_000)).as_bytes(),
     );
+    // Valid files that used to cost quadratic time: many XML comments in a pom, thousands of
+    // distinct URL hosts and ports in entry code.
+    write(
+        r,
+        "xml-comments/pom.xml",
+        format!("<project>{}</project>\n", "<!---->".repeat(140_000)).as_bytes(),
+    );
+    write(
+        r,
+        "many-literals/package.json",
+        b"{\"scripts\": {\"start\": \"node server.js\"}}\n",
+    );
+    let mut code = String::new();
+    for i in 0..30_000 {
+        code.push_str(&format!("fetch(\"http://h{i}:{}\");\n", 1 + i % 60_000));
+    }
+    write(r, "many-literals/server.js", code.as_bytes());
     vec![
         "fifo-gitignore/.gitignore",
         "fifo-ignore/.ignore",

@@ -350,5 +350,11 @@ mod tests {
         assert!(d.topology.service("c").is_some());
         assert!(d.analysed.contains(&"c".to_string()));
         assert!(!d.analysed.contains(&"b".to_string()));
+        // An edit of `.kyozo.toml` (the watcher names the root) is assembled in.
+        std::fs::write(root.join(".kyozo.toml"), "[services.b]\nport = 9000\n").unwrap();
+        let d = run_detect(root, Some(&[".".to_string()]), &mut cache).unwrap();
+        let b = d.topology.service("b").unwrap();
+        assert_eq!(b.port, Some(9000));
+        assert!(b.overridden("port"));
     }
 }
