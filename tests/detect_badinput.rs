@@ -310,6 +310,27 @@ fn hostile_corpus(r: &Path) -> Vec<&'static str> {
         code.push_str(&format!("fetch(\"http://h{i}:{}\");\n", 1 + i % 60_000));
     }
     write(r, "many-literals/server.js", code.as_bytes());
+    let mut envs = String::from("FROM alpine\n");
+    for i in 0..20_000 {
+        envs.push_str(&format!("ENV K{i}=http://h{i}:80\n"));
+    }
+    write(r, "env-lines/Dockerfile", envs.as_bytes());
+    let mut dotenv = String::new();
+    for i in 0..50_000 {
+        dotenv.push_str(&format!("K{i}=v{i}\n"));
+    }
+    write(r, "env-file/.env", dotenv.as_bytes());
+    write(r, "env-file/requirements.txt", b"flask\n");
+    let mut conf = String::from("upstream big {\n");
+    for i in 0..20_000 {
+        conf.push_str(&format!("  server u{i}:80;\n"));
+    }
+    conf.push_str("}\nserver {\n  listen 80;\n");
+    for i in 0..10_000 {
+        conf.push_str(&format!("  location /p{i} {{ proxy_pass http://big; }}\n"));
+    }
+    conf.push_str("}\n");
+    write(r, "upstreams/nginx.conf", conf.as_bytes());
     vec![
         "fifo-gitignore/.gitignore",
         "fifo-ignore/.ignore",

@@ -127,10 +127,15 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
                     continue;
                 };
                 let host = host_of(target);
-                let hosts = upstreams.get(&host).cloned().unwrap_or_else(|| vec![host]);
+                let single = [host.clone()];
+                let hosts = upstreams.get(&host).map_or(&single[..], |v| &v[..]);
                 for h in hosts {
-                    if lang::is_service_host(&h) && !f.proxy_targets.contains(&h) {
-                        f.proxy_targets.push(h);
+                    // Capped: a configuration naming thousands of upstreams stays linear.
+                    if f.proxy_targets.len() >= lang::MAX_HOSTS {
+                        break;
+                    }
+                    if lang::is_service_host(h) && !f.proxy_targets.contains(h) {
+                        f.proxy_targets.push(h.clone());
                     }
                 }
             }

@@ -18,7 +18,7 @@ use super::super::folder::{ReadError, read_regular};
 
 /// At most this many pattern lines are taken from one ignore file; the rest is reported. Real
 /// ignore files hold a few hundred; a pattern set of a million lines would cost seconds to compile.
-pub const MAX_PATTERNS: usize = 10_000;
+pub const MAX_PATTERNS: usize = 2_000;
 
 /// The ignore rules one folder adds, linked to those of its parent folder.
 #[derive(Debug)]
