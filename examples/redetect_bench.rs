@@ -24,8 +24,13 @@ fn ms(d: Duration) -> String {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let root = PathBuf::from(args.next().expect("usage: redetect_bench WORKSPACE [ROUNDS]"));
-    let rounds: usize = args.next().map_or(30, |r| r.parse().expect("ROUNDS is a number"));
+    let root = PathBuf::from(
+        args.next()
+            .expect("usage: redetect_bench WORKSPACE [ROUNDS]"),
+    );
+    let rounds: usize = args
+        .next()
+        .map_or(30, |r| r.parse().expect("ROUNDS is a number"));
     let opts = DetectOptions::default();
     let mut cache = DetectCache::new();
     let start = Instant::now();
@@ -44,7 +49,13 @@ fn main() {
         .map(|s| s.path.clone())
         .collect();
     assert!(!services.is_empty(), "no containerized service to edit");
-    let rel_join = |a: &str, b: &str| if a == "." { b.to_string() } else { format!("{a}/{b}") };
+    let rel_join = |a: &str, b: &str| {
+        if a == "." {
+            b.to_string()
+        } else {
+            format!("{a}/{b}")
+        }
+    };
     let abs = |rel: &str| -> PathBuf { root.join(rel) };
 
     // 1. A Dockerfile's content changes (its port): the folder and its ancestors are analyzed again.
@@ -57,7 +68,11 @@ fn main() {
         let t = Instant::now();
         let d = detect::detect_cached(&root, &opts, &mut cache, std::slice::from_ref(svc)).unwrap();
         manifest.push(t.elapsed());
-        assert!(d.analysed.len() <= svc.split('/').count() + 2, "{:?}", d.analysed);
+        assert!(
+            d.analysed.len() <= svc.split('/').count() + 2,
+            "{:?}",
+            d.analysed
+        );
         std::fs::write(&path, old).unwrap();
         detect::detect_cached(&root, &opts, &mut cache, std::slice::from_ref(svc)).unwrap();
     }
@@ -81,11 +96,18 @@ fn main() {
         let svc = &services[i % services.len()];
         let new = rel_join(svc, &format!("extra-{i}"));
         std::fs::create_dir_all(abs(&new)).unwrap();
-        std::fs::write(abs(&rel_join(&new, "Dockerfile")), "FROM alpine\nEXPOSE 1234\n").unwrap();
+        std::fs::write(
+            abs(&rel_join(&new, "Dockerfile")),
+            "FROM alpine\nEXPOSE 1234\n",
+        )
+        .unwrap();
         let t = Instant::now();
         let d = detect::detect_cached(&root, &opts, &mut cache, std::slice::from_ref(svc)).unwrap();
         created.push(t.elapsed());
-        assert!(d.topology.services.iter().any(|s| s.path == new), "{new} not found");
+        assert!(
+            d.topology.services.iter().any(|s| s.path == new),
+            "{new} not found"
+        );
         std::fs::remove_dir_all(abs(&new)).unwrap();
         detect::detect_cached(&root, &opts, &mut cache, std::slice::from_ref(svc)).unwrap();
     }
@@ -101,6 +123,10 @@ fn main() {
         ("a service folder created", created),
     ] {
         let (m, worst) = median(times);
-        println!("re-detection, {what}: median {}, worst {}", ms(m), ms(worst));
+        println!(
+            "re-detection, {what}: median {}, worst {}",
+            ms(m),
+            ms(worst)
+        );
     }
 }
