@@ -370,24 +370,45 @@ fn cached_redetection_analyzes_only_changed_folders() {
     w("b/src/x.txt", "x");
     let mut cache = detect::DetectCache::new();
     let opts = DetectOptions::default();
-    let (t1, re1) = detect::detect_cached(r, &opts, &mut cache, &[]).unwrap();
-    assert_eq!(t1, detect::detect(r, &opts).unwrap());
-    assert_eq!(re1.len(), 4); // ., a, b, b/src
+    let d1 = detect::detect_cached(r, &opts, &mut cache, &[]).unwrap();
+    assert_eq!(d1.topology, detect::detect(r, &opts).unwrap());
+    assert_eq!(d1.analysed.len(), 4); // ., a, b, b/src
+    assert_eq!(d1.folders, vec![".", "a", "b", "b/src"]);
     // Nothing changed: nothing re-analyzed.
-    let (t2, re2) = detect::detect_cached(r, &opts, &mut cache, &[]).unwrap();
-    assert!(re2.is_empty());
-    assert_eq!(t1, t2);
+    let d2 = detect::detect_cached(r, &opts, &mut cache, &[]).unwrap();
+    assert!(d2.analysed.is_empty());
+    assert_eq!(d1.topology, d2.topology);
     // A content change is picked up when the folder is named; ancestors are re-analyzed too.
     w("a/Dockerfile", "FROM alpine\nEXPOSE 2000\n");
-    let (t3, re3) = detect::detect_cached(r, &opts, &mut cache, &["a".to_string()]).unwrap();
-    assert_eq!(re3, vec![".", "a"]);
-    assert_eq!(t3.service("a").unwrap().port, Some(2000));
-    // A new folder is found without being named; a removed one disappears.
+    let d3 = detect::detect_cached(r, &opts, &mut cache, &["a".to_string()]).unwrap();
+    assert_eq!(d3.analysed, vec![".", "a"]);
+    assert_eq!(d3.topology.service("a").unwrap().port, Some(2000));
+    // A new folder and a removed one: the watcher names their parent, whose listing changed.
     w("c/Dockerfile", "FROM alpine\n");
     std::fs::remove_dir_all(r.join("b")).unwrap();
-    let (t4, re4) = detect::detect_cached(r, &opts, &mut cache, &[]).unwrap();
-    assert_eq!(re4, vec![".", "c"]);
-    assert_eq!(t4, detect::detect(r, &opts).unwrap());
+    let d4 = detect::detect_cached(r, &opts, &mut cache, &[".".to_string()]).unwrap();
+    assert_eq!(d4.analysed, vec![".", "c"]);
+    assert_eq!(d4.topology, detect::detect(r, &opts).unwrap());
+    // An ignore file that changes walks its folder's tree again.
+    w("c/.gitignore", "sub/\n");
+    w("c/sub/Dockerfile", "FROM alpine\n");
+    let d5 = detect::detect_cached(r, &opts, &mut cache, &["c".to_string()]).unwrap();
+    assert_eq!(d5.topology, detect::detect(r, &opts).unwrap());
+    assert!(d5.topology.services.iter().all(|s| s.path != "c/sub"));
+    w("c/.gitignore", "other/\n");
+    let d6 = detect::detect_cached(r, &opts, &mut cache, &["c".to_string()]).unwrap();
+    assert!(d6.topology.services.iter().any(|s| s.path == "c/sub"));
+    assert_eq!(d6.topology, detect::detect(r, &opts).unwrap());
+    std::fs::remove_dir_all(r.join("c/sub")).unwrap();
+    std::fs::remove_file(r.join("c/.gitignore")).unwrap();
+    let d7 = detect::detect_cached(r, &opts, &mut cache, &["c".to_string()]).unwrap();
+    assert_eq!(d7.topology, detect::detect(r, &opts).unwrap());
+    assert_eq!(cache.len(), 3);
+    // A change named inside an ignored tree does not bring the tree in.
+    w("a/node_modules/x/Dockerfile", "FROM alpine\n");
+    let d8 =
+        detect::detect_cached(r, &opts, &mut cache, &["a/node_modules/x".to_string()]).unwrap();
+    assert_eq!(d8.topology, detect::detect(r, &opts).unwrap());
     assert_eq!(cache.len(), 3);
 }
 

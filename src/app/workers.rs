@@ -1,7 +1,6 @@
 //! The workers: they run [`Command`]s off the state task and send their results back as [`Msg`]s on
 //! the one channel. Blocking work (detection, the store, processes) runs in `spawn_blocking`.
 
-use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +8,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::engine::{EngineWorker, SharedTopology};
 use super::msg::{Command, EventRow, Msg};
-use crate::detect::{self, DetectOptions, FolderResult, walker};
+use crate::detect::{self, DetectOptions};
 use crate::store::{EventKind, NewEvent, Store};
 
 /// Sends a message; a closed channel means the cockpit is leaving, which is fine.
@@ -17,97 +16,24 @@ fn send(tx: &UnboundedSender<Msg>, msg: Msg) {
     let _ = tx.send(msg);
 }
 
-/// One folder's last analysis with the listing it was made from.
-struct Cached {
-    files: BTreeSet<String>,
-    dirs: BTreeSet<String>,
-    result: FolderResult,
-}
+pub use crate::detect::{DetectCache, Detection};
 
-/// Per-folder analysis cache: a re-detection walks the tree (one `readdir` per kept folder) and
-/// analyses again only the folders that changed, their ancestors, and folders whose listing changed.
-#[derive(Default)]
-pub struct DetectCache {
-    folders: HashMap<String, Cached>,
-}
-
-/// What a detection run produced.
-pub struct Detection {
-    pub topology: detect::Topology,
-    pub folders: Vec<String>,
-    /// Folders analysed again in this run.
-    pub analysed: Vec<String>,
-}
-
-/// Runs a detection: everything (`changed == None`, cache cleared) or with these folders changed.
+/// Runs a detection: everything (`changed == None`, cache cleared) or with these folders changed
+/// (the library's incremental detector, [`detect::detect_cached`]).
 pub fn run_detect(
     root: &Path,
     changed: Option<&[String]>,
     cache: &mut DetectCache,
 ) -> Result<Detection, detect::DetectError> {
-    let root = detect::canonical_root(root)?;
-    let opts = DetectOptions::default();
-    let walk_opts = walker::WalkOptions {
-        cap: opts.read_cap,
-        max_depth: opts.max_depth,
-        threads: opts.threads,
-        follow_links: false,
-    };
-    let (folders, walk_diags) = walker::walk_with(&root, &walk_opts);
-    match changed {
-        None => cache.folders.clear(),
-        Some(changed) => {
-            for c in changed {
-                // The folder and every ancestor: analyzers read below the folder they look at.
-                let mut rel = c.as_str();
-                loop {
-                    cache.folders.remove(rel);
-                    if rel == "." {
-                        break;
-                    }
-                    rel = walker::split_rel(rel).0;
-                }
-            }
-        }
+    if changed.is_none() {
+        cache.clear();
     }
-    let mut todo = Vec::new();
-    let mut results: Vec<Option<FolderResult>> = Vec::with_capacity(folders.len());
-    for (i, f) in folders.iter().enumerate() {
-        match cache.folders.get(&f.rel) {
-            Some(c) if c.files == f.files && c.dirs == f.dirs => {
-                results.push(Some(c.result.clone()))
-            }
-            _ => {
-                results.push(None);
-                todo.push(i);
-            }
-        }
-    }
-    let fresh_folders: Vec<detect::Folder> = todo.iter().map(|&i| folders[i].clone()).collect();
-    let fresh = detect::analyze_all(&fresh_folders, opts.threads);
-    let mut analysed = Vec::new();
-    for (i, r) in todo.into_iter().zip(fresh) {
-        let f = &folders[i];
-        analysed.push(f.rel.clone());
-        cache.folders.insert(
-            f.rel.clone(),
-            Cached {
-                files: f.files.clone(),
-                dirs: f.dirs.clone(),
-                result: r.clone(),
-            },
-        );
-        results[i] = Some(r);
-    }
-    let keep: BTreeSet<&str> = folders.iter().map(|f| f.rel.as_str()).collect();
-    cache.folders.retain(|k, _| keep.contains(k.as_str()));
-    let results: Vec<FolderResult> = results.into_iter().flatten().collect();
-    let topology = detect::assemble(&root, &results, &walk_diags);
-    Ok(Detection {
-        topology,
-        folders: folders.into_iter().map(|f| f.rel).collect(),
-        analysed,
-    })
+    detect::detect_cached(
+        root,
+        &DetectOptions::default(),
+        cache,
+        changed.unwrap_or(&[]),
+    )
 }
 
 /// The history store and this workspace's id in it.
@@ -149,7 +75,7 @@ impl Workers {
         Workers {
             tx,
             root,
-            cache: Arc::new(Mutex::new(DetectCache::default())),
+            cache: Arc::new(Mutex::new(DetectCache::new())),
             watcher: None,
             store,
             topology,
@@ -515,7 +441,7 @@ mod tests {
         std::fs::create_dir_all(root.join("b")).unwrap();
         std::fs::write(root.join("a/Dockerfile"), "FROM scratch\nEXPOSE 80\n").unwrap();
         std::fs::write(root.join("b/Dockerfile"), "FROM scratch\nEXPOSE 81\n").unwrap();
-        let mut cache = DetectCache::default();
+        let mut cache = DetectCache::new();
         let d = run_detect(root, None, &mut cache).unwrap();
         assert_eq!(d.topology.services.len(), 2);
         assert_eq!(d.analysed.len(), 3);
@@ -524,12 +450,18 @@ mod tests {
         let d = run_detect(root, Some(&["b".to_string()]), &mut cache).unwrap();
         assert_eq!(d.analysed, [".", "b"]);
         assert_eq!(d.topology.service("b").unwrap().port, Some(82));
-        // A new folder is found even when the change names another folder.
+        // A new folder: the watcher names its parent, whose listing changed.
         std::fs::create_dir_all(root.join("c")).unwrap();
         std::fs::write(root.join("c/Dockerfile"), "FROM scratch\n").unwrap();
-        let d = run_detect(root, Some(&["a".to_string()]), &mut cache).unwrap();
+        let d = run_detect(root, Some(&[".".to_string()]), &mut cache).unwrap();
         assert!(d.topology.service("c").is_some());
         assert!(d.analysed.contains(&"c".to_string()));
         assert!(!d.analysed.contains(&"b".to_string()));
+        // An edit of `.kyozo.toml` (the watcher names the root) is assembled in.
+        std::fs::write(root.join(".kyozo.toml"), "[services.b]\nport = 9000\n").unwrap();
+        let d = run_detect(root, Some(&[".".to_string()]), &mut cache).unwrap();
+        let b = d.topology.service("b").unwrap();
+        assert_eq!(b.port, Some(9000));
+        assert!(b.overridden("port"));
     }
 }

@@ -10,6 +10,7 @@ pub mod cockpit;
 pub mod deploy;
 pub mod detect;
 pub mod shell;
+pub mod table;
 
 /// kyozo turns a folder tree into running services.
 ///

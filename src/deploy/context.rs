@@ -20,7 +20,13 @@ pub enum ContextError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path}: {message}")]
+    Ignore { path: PathBuf, message: String },
 }
+
+/// Largest `.dockerignore` read (like every file kyozo reads: a FIFO, a device or a huge file named
+/// `.dockerignore` is an error, never a hang).
+pub const DOCKERIGNORE_CAP: u64 = crate::detect::folder::DEFAULT_READ_CAP;
 
 /// A ready context.
 #[derive(Debug, Clone)]
@@ -188,13 +194,14 @@ pub fn is_secret_file(name: &str) -> bool {
 
 /// The files of a folder that go into its context, sorted, folder-relative with `/`.
 pub fn context_files(dir: &Path) -> Result<Vec<String>, ContextError> {
-    let ignore = match std::fs::read_to_string(dir.join(".dockerignore")) {
-        Ok(t) => DockerIgnore::parse(&t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => DockerIgnore::default(),
-        Err(source) => {
-            return Err(ContextError::Io {
-                path: dir.join(".dockerignore"),
-                source,
+    let path = dir.join(".dockerignore");
+    let ignore = match crate::detect::folder::read_regular(&path, DOCKERIGNORE_CAP) {
+        Ok(Some(t)) => DockerIgnore::parse(&t),
+        Ok(None) => DockerIgnore::default(),
+        Err(e) => {
+            return Err(ContextError::Ignore {
+                path,
+                message: e.to_string(),
             });
         }
     };

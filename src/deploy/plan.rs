@@ -212,7 +212,7 @@ pub fn plan(root: &Path, ws: &str, svc: &Service, config: &Config) -> Result<Pla
         });
     match own {
         Some(name) => {
-            plan.dockerfile = std::fs::read_to_string(dir.join(&name)).ok();
+            plan.dockerfile = generate::read_text(&dir.join(&name));
             plan.image_healthcheck = plan.dockerfile.as_deref().is_some_and(has_healthcheck);
             plan.dockerfile_source = Some(DockerfileSource::Folder { name: name.clone() });
             plan.dockerfile_name = Some(name);
@@ -306,7 +306,7 @@ pub fn has_healthcheck(dockerfile: &str) -> bool {
 /// The `KEY=value` lines of the folder's `.env` (comments, blank lines and `export ` prefixes
 /// skipped; one level of quotes removed). A missing or unreadable file gives nothing.
 pub fn dotenv(dir: &Path) -> Vec<(String, String)> {
-    let Ok(text) = std::fs::read_to_string(dir.join(".env")) else {
+    let Some(text) = generate::read_text(&dir.join(".env")) else {
         return Vec::new();
     };
     let mut out: Vec<(String, String)> = Vec::new();

@@ -3,6 +3,8 @@
 //! folder's files, so a caller (the cockpit's watcher) can cache its result per folder and recompute
 //! only the folders that changed.
 
+use std::collections::HashSet;
+
 use super::ANALYZERS;
 use super::compose;
 use super::dapr;
@@ -200,6 +202,11 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
     let mut port_vars: Vec<String> = Vec::new();
     let mut copies: Vec<String> = Vec::new();
     let mut parts: Vec<String> = Vec::new();
+    // What each list holds already: the merges stay linear however much evidence a file gives.
+    let mut seen_copies: HashSet<String> = HashSet::new();
+    let mut seen_env: HashSet<(String, String)> = HashSet::new();
+    let mut seen_hosts: HashSet<String> = HashSet::new();
+    let mut seen_targets: HashSet<String> = HashSet::new();
     for f in &findings {
         for v in &f.port_vars {
             if !port_vars.contains(v) {
@@ -207,7 +214,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
             }
         }
         for c in &f.copies {
-            if !copies.contains(c) {
+            if seen_copies.insert(c.clone()) {
                 copies.push(c.clone());
             }
         }
@@ -237,17 +244,17 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         }
         hints.extend(f.ports.iter().copied());
         for kv in &f.env_evidence {
-            if !env_evidence.contains(kv) {
+            if seen_env.insert(kv.clone()) {
                 env_evidence.push(kv.clone());
             }
         }
         for h in &f.code_hosts {
-            if !code_hosts.contains(h) {
+            if seen_hosts.insert(h.clone()) {
                 code_hosts.push(h.clone());
             }
         }
         for h in &f.proxy_targets {
-            if !proxy_targets.contains(h) {
+            if seen_targets.insert(h.clone()) {
                 proxy_targets.push(h.clone());
             }
         }
@@ -255,7 +262,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
     for file in [".env", ".env.example"] {
         if let Some(text) = folder.env_file(file) {
             for kv in envfile::parse(text) {
-                if !env_evidence.contains(&kv) {
+                if seen_env.insert(kv.clone()) {
                     env_evidence.push(kv);
                 }
             }

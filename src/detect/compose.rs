@@ -122,7 +122,13 @@ pub fn parse(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         .env_file(".env")
         .map(envfile::parse)
         .unwrap_or_default();
-    let text = envfile::interpolate(&text, &vars);
+    let text = match envfile::try_interpolate(&text, &vars, envfile::MAX_EXPANDED) {
+        Ok(t) => t,
+        Err(msg) => {
+            diags.push(Diagnostic::new(path, msg));
+            return None;
+        }
+    };
     match parse_text(&text, &folder.rel, folder) {
         Ok(mut stack) => {
             stack.file = (*file).to_string();
@@ -138,7 +144,7 @@ pub fn parse(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
 /// Parses compose YAML text (already interpolated). `rel` is the compose folder's workspace-relative
 /// path, used to make build contexts workspace-relative; `folder` reads `env_file`s.
 fn parse_text(text: &str, rel: &str, folder: &Folder) -> Result<Stack, String> {
-    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let doc: Value = super::yaml::parse(text).map_err(|e| format!("invalid YAML: {e}"))?;
     let services = match doc.get("services") {
         Some(Value::Mapping(m)) => m,
         Some(_) => return Err("`services` is not a mapping".to_string()),

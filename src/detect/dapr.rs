@@ -83,8 +83,8 @@ pub fn app_hints(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Vec<FolderHint
 }
 
 /// The one place this file parses YAML.
-fn parse_yaml(text: &str) -> Result<serde_yaml_ng::Value, serde_yaml_ng::Error> {
-    serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
+fn parse_yaml(text: &str) -> Result<serde_yaml_ng::Value, String> {
+    super::yaml::parse(text)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! `EXPOSE`, `ENV`, `CMD`, `ENTRYPOINT` and `HEALTHCHECK` count). A file with an unknown instruction or
 //! without `FROM` does not parse: a diagnostic, no finding.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -61,17 +61,22 @@ pub struct Parsed {
     pub copies: Vec<String>,
 }
 
-/// What one build stage has set so far; a stage built `FROM` an earlier stage starts from a copy.
+/// The state of the final stage while its chain of stages is replayed.
 #[derive(Debug, Clone, Default)]
 struct Stage {
-    name: Option<String>,
     base: String,
+    /// Ports in order, each once.
     expose: Vec<u16>,
-    env: Vec<(String, String)>,
+    exposed: HashSet<u16>,
+    /// `ENV` values with the order they were last set in.
+    env: HashMap<String, (usize, String)>,
+    seq: usize,
     entrypoint: Option<String>,
     cmd: Option<String>,
     healthcheck: Option<String>,
     vars: BTreeMap<String, String>,
+    /// Bytes made by interpolation so far.
+    expanded: usize,
 }
 
 impl Parsed {
@@ -162,11 +167,12 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
     }
 
     let mut out = Parsed::default();
+    let mut copies_seen: HashSet<String> = HashSet::new();
     let mut args: BTreeMap<String, String> = BTreeMap::new();
-    // Finished stages (the first entry is the empty state before any FROM) and the current one.
-    let mut stages: Vec<Stage> = Vec::new();
-    let mut stage = Stage::default();
-    let mut from_seen = false;
+    // Every stage with the instructions that shape it; only the final stage's chain of parents is
+    // replayed at the end, so the work stays linear in the file however many stages it has.
+    let mut stages: Vec<StageRec> = Vec::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
     while let Some((idx, raw)) = lines.next() {
         let t = raw.trim();
         if t.is_empty() || t.starts_with('#') {
@@ -218,9 +224,8 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
                 }
             }
         }
-        match instr.as_str() {
+        let op = match instr.as_str() {
             "FROM" => {
-                from_seen = true;
                 let mut words = rest.split_whitespace().filter(|w| !w.starts_with("--"));
                 let image = envfile::interpolate(words.next().unwrap_or(""), &args);
                 let name = match (words.next(), words.next()) {
@@ -230,65 +235,119 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
                     _ => None,
                 };
                 out.images.push(image.clone());
-                stages.push(stage.clone());
                 // A stage built on an earlier stage inherits its ENV, EXPOSE, CMD, ENTRYPOINT and
                 // HEALTHCHECK, as docker does.
-                let parent = stages
-                    .iter()
-                    .skip(1)
-                    .rev()
-                    .find(|s| s.name.as_deref() == Some(image.to_ascii_lowercase().as_str()));
-                stage = match parent {
-                    Some(p) => Stage { name, ..p.clone() },
-                    None => Stage {
-                        name,
-                        base: image,
-                        vars: args.clone(),
-                        ..Stage::default()
-                    },
-                };
+                let parent = by_name.get(&image.to_ascii_lowercase()).copied();
+                if let Some(n) = &name {
+                    by_name.insert(n.clone(), stages.len());
+                }
+                stages.push(StageRec {
+                    parent,
+                    base: image,
+                    ops: Vec::new(),
+                });
+                continue;
             }
+            "ARG" if stages.is_empty() => {
+                for a in rest.split_whitespace() {
+                    let (k, v) = a.split_once('=').unwrap_or((a, ""));
+                    args.insert(k.to_string(), unquote(v));
+                }
+                continue;
+            }
+            "COPY" | "ADD" => {
+                for src in copy_sources(rest) {
+                    if copies_seen.insert(src.clone()) {
+                        out.copies.push(src);
+                    }
+                }
+                continue;
+            }
+            "ARG" | "ENV" | "EXPOSE" | "CMD" | "ENTRYPOINT" | "HEALTHCHECK" => {
+                (instr, rest.to_string())
+            }
+            _ => continue,
+        };
+        if let Some(stage) = stages.last_mut() {
+            stage.ops.push(op);
+        }
+    }
+    let Some(last) = stages.len().checked_sub(1) else {
+        return Err("no FROM instruction".to_string());
+    };
+    let mut chain = vec![last];
+    while let Some(p) = chain.last().and_then(|&i| stages[i].parent) {
+        chain.push(p);
+    }
+    let mut stage = Stage {
+        base: stages[chain[chain.len() - 1]].base.clone(),
+        vars: args,
+        ..Stage::default()
+    };
+    for &i in chain.iter().rev() {
+        for (instr, rest) in &stages[i].ops {
+            stage.apply(instr, rest)?;
+        }
+    }
+    let mut env: Vec<(usize, String, String)> = stage
+        .env
+        .into_iter()
+        .map(|(k, (seq, v))| (seq, k, v))
+        .collect();
+    env.sort_unstable();
+    out.expose = stage.expose;
+    out.env = env.into_iter().map(|(_, k, v)| (k, v)).collect();
+    out.entrypoint = stage.entrypoint;
+    out.cmd = stage.cmd;
+    out.healthcheck = stage.healthcheck;
+    out.final_base = Some(stage.base).filter(|b| !b.is_empty());
+    Ok(out)
+}
+
+/// One `FROM` and the instructions after it that shape the image (`ARG`, `ENV`, `EXPOSE`, `CMD`,
+/// `ENTRYPOINT`, `HEALTHCHECK`, with the rest of their line).
+struct StageRec {
+    /// The earlier stage it is built on (`FROM build AS final`).
+    parent: Option<usize>,
+    base: String,
+    ops: Vec<(String, String)>,
+}
+
+impl Stage {
+    /// Applies one instruction to the stage. `ENV` and `EXPOSE` values are interpolated with the
+    /// stage's variables within [`envfile::MAX_EXPANDED`] bytes in all (`ENV A=$A$A` twenty times
+    /// would otherwise make a megabyte per byte).
+    fn apply(&mut self, instr: &str, rest: &str) -> Result<(), String> {
+        match instr {
             "ARG" => {
                 for a in rest.split_whitespace() {
                     let (k, v) = a.split_once('=').unwrap_or((a, ""));
-                    let v = unquote(v);
-                    if from_seen {
-                        stage.vars.insert(k.to_string(), v);
-                    } else {
-                        args.insert(k.to_string(), v);
-                    }
+                    self.vars.insert(k.to_string(), unquote(v));
                 }
             }
             "ENV" => {
                 for (k, v) in env_pairs(rest) {
-                    let v = envfile::interpolate(&v, &stage.vars);
-                    stage.vars.insert(k.clone(), v.clone());
-                    stage.env.retain(|(x, _)| *x != k);
-                    stage.env.push((k, v));
+                    let v = self.expand(&v)?;
+                    self.vars.insert(k.clone(), v.clone());
+                    self.seq += 1;
+                    self.env.insert(k, (self.seq, v));
                 }
             }
             "EXPOSE" => {
                 for w in rest.split_whitespace() {
-                    let w = envfile::interpolate(w, &stage.vars);
+                    let w = self.expand(w)?;
                     let w = w.split('/').next().unwrap_or("");
                     if let Some(p) = ports::parse_port(w.split('-').next().unwrap_or(w))
-                        && !stage.expose.contains(&p)
+                        && self.exposed.insert(p)
                     {
-                        stage.expose.push(p);
+                        self.expose.push(p);
                     }
                 }
             }
-            "CMD" => stage.cmd = Some(command_form(rest)),
-            "ENTRYPOINT" => stage.entrypoint = Some(command_form(rest)),
-            "COPY" | "ADD" => {
-                for src in copy_sources(rest) {
-                    if !out.copies.contains(&src) {
-                        out.copies.push(src);
-                    }
-                }
-            }
+            "CMD" => self.cmd = Some(command_form(rest)),
+            "ENTRYPOINT" => self.entrypoint = Some(command_form(rest)),
             "HEALTHCHECK" => {
-                stage.healthcheck = if rest.eq_ignore_ascii_case("none") {
+                self.healthcheck = if rest.eq_ignore_ascii_case("none") {
                     None
                 } else {
                     let upper = rest.to_ascii_uppercase();
@@ -299,17 +358,18 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
             }
             _ => {}
         }
+        Ok(())
     }
-    if !from_seen {
-        return Err("no FROM instruction".to_string());
+
+    fn expand(&mut self, v: &str) -> Result<String, String> {
+        if !v.contains('$') {
+            return Ok(v.to_string());
+        }
+        let left = envfile::MAX_EXPANDED.saturating_sub(self.expanded);
+        let out = envfile::try_interpolate(v, &self.vars, left)?;
+        self.expanded += out.len();
+        Ok(out)
     }
-    out.expose = stage.expose;
-    out.env = stage.env;
-    out.entrypoint = stage.entrypoint;
-    out.cmd = stage.cmd;
-    out.healthcheck = stage.healthcheck;
-    out.final_base = Some(stage.base).filter(|b| !b.is_empty());
-    Ok(out)
 }
 
 /// The build-context sources of a `COPY`/`ADD` (shell or JSON form; `--from` copies none).

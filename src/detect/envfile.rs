@@ -41,31 +41,77 @@ fn unquote(v: &str) -> String {
     }
 }
 
+/// Most bytes one interpolation may produce (4 MiB, four times the default read cap): a value of
+/// 10 kB referenced 10,000 times would otherwise make 100 MB out of a 100 kB file.
+pub const MAX_EXPANDED: usize = 4 * 1024 * 1024;
+
 /// Interpolates `${VAR}` references with `vars`; unknown variables become their default or empty.
+/// The result is cut at [`MAX_EXPANDED`] bytes; [`try_interpolate`] says when that happens.
 pub fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> String {
-    let mut out = String::with_capacity(s.len());
+    match expand_into(s, vars, MAX_EXPANDED) {
+        Ok(out) | Err(out) => out,
+    }
+}
+
+/// Interpolates like [`interpolate`], or says why not when the result would be longer than `limit`
+/// bytes.
+pub fn try_interpolate(
+    s: &str,
+    vars: &BTreeMap<String, String>,
+    limit: usize,
+) -> Result<String, String> {
+    expand_into(s, vars, limit).map_err(|_| {
+        format!("`${{...}}` interpolation makes more than {limit} bytes of it; not read")
+    })
+}
+
+/// The interpolation of `s`, or (as the error) the part made before it passed `limit` bytes.
+fn expand_into(s: &str, vars: &BTreeMap<String, String>, limit: usize) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len().min(limit));
+    let push = |out: &mut String, piece: &str| -> bool {
+        if out.len() + piece.len() > limit {
+            let mut cut = limit.saturating_sub(out.len()).min(piece.len());
+            while !piece.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.push_str(&piece[..cut]);
+            false
+        } else {
+            out.push_str(piece);
+            true
+        }
+    };
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
         if b[i] != b'$' {
-            let ch_len = s[i..].chars().next().map_or(1, char::len_utf8);
-            out.push_str(&s[i..i + ch_len]);
-            i += ch_len;
+            // Copy the run of text up to the next `$` at once.
+            let end = memchr::memchr(b'$', &b[i..]).map_or(b.len(), |n| i + n);
+            if !push(&mut out, &s[i..end]) {
+                return Err(out);
+            }
+            i = end;
             continue;
         }
         // b[i] == '$'
         if i + 1 < b.len() && b[i + 1] == b'$' {
-            out.push('$');
+            if !push(&mut out, "$") {
+                return Err(out);
+            }
             i += 2;
         } else if i + 1 < b.len() && b[i + 1] == b'{' {
             match s[i + 2..].find('}') {
                 Some(end) => {
                     let inner = &s[i + 2..i + 2 + end];
-                    out.push_str(&expand(inner, vars));
+                    if !push(&mut out, expand(inner, vars)) {
+                        return Err(out);
+                    }
                     i += 3 + end;
                 }
                 None => {
-                    out.push_str(&s[i..]);
+                    if !push(&mut out, &s[i..]) {
+                        return Err(out);
+                    }
                     break;
                 }
             }
@@ -76,28 +122,32 @@ pub fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> String {
                 j += 1;
             }
             if j == start {
-                out.push('$');
+                if !push(&mut out, "$") {
+                    return Err(out);
+                }
                 i += 1;
             } else {
-                out.push_str(vars.get(&s[start..j]).map_or("", String::as_str));
+                if !push(&mut out, vars.get(&s[start..j]).map_or("", String::as_str)) {
+                    return Err(out);
+                }
                 i = j;
             }
         }
     }
-    out
+    Ok(out)
 }
 
-fn expand(inner: &str, vars: &BTreeMap<String, String>) -> String {
+fn expand<'a>(inner: &'a str, vars: &'a BTreeMap<String, String>) -> &'a str {
     for (sep, empty_counts) in [(":-", true), ("-", false), (":?", true), ("?", false)] {
         if let Some((name, default)) = inner.split_once(sep) {
             return match vars.get(name) {
-                Some(v) if !(empty_counts && v.is_empty()) => v.clone(),
-                _ if sep.ends_with('?') => String::new(),
-                _ => default.to_string(),
+                Some(v) if !(empty_counts && v.is_empty()) => v,
+                _ if sep.ends_with('?') => "",
+                _ => default,
             };
         }
     }
-    vars.get(inner).cloned().unwrap_or_default()
+    vars.get(inner).map_or("", String::as_str)
 }
 
 #[cfg(test)]
@@ -129,5 +179,32 @@ mod tests {
         assert_eq!(interpolate("${E-d}", &vars), "");
         assert_eq!(interpolate("$$HOME", &vars), "$HOME");
         assert_eq!(interpolate("héllo ${P}", &vars), "héllo 8080");
+        assert_eq!(interpolate("a$", &vars), "a$");
+        assert_eq!(interpolate("${P", &vars), "${P");
+    }
+
+    #[test]
+    fn interpolation_is_bounded() {
+        let vars: BTreeMap<String, String> = [("A".to_string(), "x".repeat(10_000))]
+            .into_iter()
+            .collect();
+        let text = "${A}".repeat(10_000);
+        let e = try_interpolate(&text, &vars, MAX_EXPANDED).unwrap_err();
+        assert!(e.contains("more than"), "{e}");
+        assert_eq!(interpolate(&text, &vars).len(), MAX_EXPANDED);
+        assert_eq!(
+            try_interpolate("${A}", &vars, 20_000).unwrap().len(),
+            10_000
+        );
+        // A cut never splits a character.
+        let wide: BTreeMap<String, String> =
+            [("W".to_string(), "é".repeat(10))].into_iter().collect();
+        assert_eq!(interpolate_cut("${W}", &wide, 5), "éé");
+    }
+
+    fn interpolate_cut(s: &str, vars: &BTreeMap<String, String>, limit: usize) -> String {
+        match expand_into(s, vars, limit) {
+            Ok(o) | Err(o) => o,
+        }
     }
 }

@@ -17,6 +17,8 @@ pub enum ReadError {
     TooLarge { size: u64, cap: u64 },
     #[error("not UTF-8 text")]
     NotText,
+    #[error("not a regular file")]
+    NotRegular,
     #[error("cannot be read: {0}")]
     Io(String),
 }
@@ -160,6 +162,52 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Option<String>, ReadError> {
     if buf.is_empty() && !is_file() {
         // an empty FIFO or device
         return Ok(None);
+    }
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(|_| ReadError::NotText)
+}
+
+/// Reads a file as UTF-8 text only when it is a regular file (or a link to one) no larger than
+/// `cap`: opened non-blocking, checked with `fstat` on the open file, read through the cap.
+/// `Ok(None)` when it does not exist; a FIFO, device, socket or folder is [`ReadError::NotRegular`].
+/// For files that are always read when present (ignore files), where [`read_capped`] serves files
+/// the walk listed as regular already.
+pub fn read_regular(path: &Path, cap: u64) -> Result<Option<String>, ReadError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
+        Err(e) => return Err(ReadError::Io(e.to_string())),
+    };
+    let meta = file.metadata().map_err(|e| ReadError::Io(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    if meta.len() > cap {
+        return Err(ReadError::TooLarge {
+            size: meta.len(),
+            cap,
+        });
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).min(64 * 1024));
+    (&file)
+        .take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| ReadError::Io(e.to_string()))?;
+    if buf.len() as u64 > cap {
+        return Err(ReadError::TooLarge {
+            size: buf.len() as u64,
+            cap,
+        });
+    }
+    if buf.contains(&0) {
+        return Err(ReadError::NotText);
     }
     String::from_utf8(buf)
         .map(Some)

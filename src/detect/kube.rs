@@ -93,12 +93,9 @@ pub fn workloads(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Vec<Workload> 
 /// The workloads of one (multi-document) manifest.
 pub fn parse(text: &str, rel: &str) -> Result<Vec<Workload>, String> {
     let mut out = Vec::new();
-    for doc in serde_yaml_ng::Deserializer::from_str(text) {
-        let v = match serde::Deserialize::deserialize(doc) {
-            Ok(v) => v,
-            Err(e) => return Err(format!("invalid YAML: {e}")),
-        };
-        collect(&v, rel, &mut out);
+    let docs = super::yaml::documents(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    for v in &docs {
+        collect(v, rel, &mut out);
     }
     Ok(out)
 }

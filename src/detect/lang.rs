@@ -4,6 +4,7 @@
 
 mod jsonc;
 mod scan;
+pub use scan::MAX_HOSTS;
 #[cfg(test)]
 pub mod testutil;
 mod xml;
@@ -172,11 +173,12 @@ pub fn list_dir(folder: &Folder, inner: &str) -> (Vec<String>, Vec<String>) {
 /// A new finding with the type's base confidence and the `.env`/`.env.example` evidence of the folder.
 pub fn new_finding(folder: &Folder, kind: ServiceType, rank: Rank, base: f64) -> Finding {
     let mut f = Finding::new(kind, rank, base);
+    let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     for name in [".env", ".env.example"] {
         if let Some(text) = folder.env_file(name) {
-            for (k, v) in envfile::parse(text) {
-                if !f.env_evidence.iter().any(|(ek, ev)| *ek == k && *ev == v) {
-                    f.env_evidence.push((k, v));
+            for kv in envfile::parse(text) {
+                if seen.insert(kv.clone()) {
+                    f.env_evidence.push(kv);
                 }
             }
         }
@@ -201,6 +203,10 @@ pub fn finish(f: &mut Finding, framework: bool) {
 /// Adds a port hint unless the same port with the same source is already there.
 pub fn add_port(f: &mut Finding, port: u16, source: PortSource) {
     let h = PortHint::new(port, source);
+    // A service has a few ports; past that the evidence is noise (and the look-up stays cheap).
+    if f.ports.len() >= 2 * super::ports::MAX_CODE_PORTS {
+        return;
+    }
     if !f.ports.contains(&h) {
         f.ports.push(h);
     }

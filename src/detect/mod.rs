@@ -5,6 +5,7 @@
 //! at each folder and may return a [`Finding`]; the core combines findings into services (precedence,
 //! confidence, names), resolves dependencies ([`deps`]) and orders them into waves ([`order`]).
 
+pub mod cache;
 pub mod combine;
 pub mod deps;
 pub mod envfile;
@@ -13,8 +14,10 @@ pub mod folder;
 pub mod model;
 pub mod names;
 pub mod order;
+pub mod overrides;
 pub mod ports;
 pub mod walker;
+pub mod yaml;
 
 pub mod lang;
 
@@ -39,6 +42,7 @@ pub mod terraform;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use cache::{DetectCache, Detection, detect_cached};
 pub use combine::{Draft, FolderResult, analyze_folder};
 pub use finding::{Finding, Rank};
 pub use folder::Folder;
@@ -104,109 +108,22 @@ pub enum DetectError {
 /// Detects the topology of the workspace at `root`.
 pub fn detect(root: &Path, opts: &DetectOptions) -> Result<Topology, DetectError> {
     let root = canonical_root(root)?;
-    let walk_opts = walker::WalkOptions {
-        cap: opts.read_cap,
-        max_depth: opts.max_depth,
-        threads: opts.threads,
-        follow_links: false,
-    };
-    let (folders, walk_diags) = walker::walk_with(&root, &walk_opts);
+    let (ov, mut diags) = overrides::load(&root, opts.read_cap);
+    let (folders, walk_diags) = walker::walk_with(&root, &walk_options(opts, &ov));
+    diags.extend(walk_diags);
     let results = analyze_all(&folders, opts.threads);
-    Ok(assemble(&root, &results, &walk_diags))
+    Ok(assemble_with(&root, &results, &diags, &ov))
 }
 
-/// Per-folder results kept between detections, so that a re-detection analyzes only the folders that
-/// changed (the cockpit's file watcher). Folders whose listing (file or child-folder names) changed are
-/// re-analyzed automatically; content changes are named by the caller.
-#[derive(Debug, Clone, Default)]
-pub struct DetectCache {
-    entries: std::collections::HashMap<String, CacheEntry>,
-}
-
-#[derive(Debug, Clone)]
-struct CacheEntry {
-    files: std::collections::BTreeSet<String>,
-    dirs: std::collections::BTreeSet<String>,
-    cap: u64,
-    result: FolderResult,
-}
-
-impl DetectCache {
-    /// An empty cache (the first detection analyzes every folder).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Number of cached folders.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether nothing is cached yet.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-}
-
-/// Detects like [`detect`], reusing `cache`: the workspace is walked again (cheap), but only new
-/// folders, folders whose listing changed, the folders named in `changed` (workspace-relative, `/`
-/// separators, `.` for the root) and their ancestors (analyzers read entry files below a folder) are
-/// analyzed again. Returns the topology and the workspace-relative paths that were re-analyzed.
-pub fn detect_cached(
-    root: &Path,
-    opts: &DetectOptions,
-    cache: &mut DetectCache,
-    changed: &[String],
-) -> Result<(Topology, Vec<String>), DetectError> {
-    let root = canonical_root(root)?;
-    let walk_opts = walker::WalkOptions {
+/// The walk of a detection: its options and the overrides file's `ignore` patterns.
+fn walk_options(opts: &DetectOptions, ov: &overrides::Loaded) -> walker::WalkOptions {
+    walker::WalkOptions {
         cap: opts.read_cap,
         max_depth: opts.max_depth,
         threads: opts.threads,
         follow_links: false,
-    };
-    let (folders, walk_diags) = walker::walk_with(&root, &walk_opts);
-    let mut dirty: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for c in changed {
-        let mut cur = c.trim_matches('/').to_string();
-        if cur.is_empty() {
-            cur = ".".to_string();
-        }
-        loop {
-            dirty.insert(cur.clone());
-            if cur == "." {
-                break;
-            }
-            cur = walker::split_rel(&cur).0.to_string();
-        }
+        ignore: ov.overrides.ignore.clone(),
     }
-    let stale: Vec<&Folder> = folders
-        .iter()
-        .filter(|f| match cache.entries.get(&f.rel) {
-            Some(e) => {
-                dirty.contains(&f.rel) || e.files != f.files || e.dirs != f.dirs || e.cap != f.cap
-            }
-            None => true,
-        })
-        .collect();
-    let owned: Vec<Folder> = stale.iter().map(|f| (*f).clone()).collect();
-    let fresh = analyze_all(&owned, opts.threads);
-    let reanalyzed: Vec<String> = owned.iter().map(|f| f.rel.clone()).collect();
-    for (f, r) in owned.into_iter().zip(fresh) {
-        cache.entries.insert(
-            f.rel.clone(),
-            CacheEntry {
-                files: f.files,
-                dirs: f.dirs,
-                cap: f.cap,
-                result: r,
-            },
-        );
-    }
-    let kept: std::collections::HashSet<&str> = folders.iter().map(|f| f.rel.as_str()).collect();
-    cache.entries.retain(|k, _| kept.contains(k.as_str()));
-    let results: Vec<FolderResult> = cache.entries.values().map(|e| e.result.clone()).collect();
-    Ok((assemble(&root, &results, &walk_diags), reanalyzed))
 }
 
 /// The canonical absolute path of a workspace root, or why it cannot be one.
@@ -281,6 +198,16 @@ pub fn analyze_all(folders: &[Folder], threads: usize) -> Vec<FolderResult> {
 /// deployment order, sorted services and diagnostics. `workspace` is the canonical root;
 /// `extra` holds diagnostics from elsewhere (the walk).
 pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]) -> Topology {
+    assemble_with(workspace, results, extra, &overrides::Loaded::default())
+}
+
+/// [`assemble`] with the workspace's overrides file (`.kyozo.toml`), which wins over detection.
+pub fn assemble_with(
+    workspace: &Path,
+    results: &[FolderResult],
+    extra: &[Diagnostic],
+    ov: &overrides::Loaded,
+) -> Topology {
     let mut diagnostics: Vec<Diagnostic> = extra.to_vec();
     let mut drafts: Vec<(&FolderResult, Draft)> = Vec::new();
     for r in results {
@@ -511,19 +438,24 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
         }
     }
 
-    // Dependencies and order.
+    // Dependencies and order, after the overrides file had its say.
     let mut services: Vec<Service> = drafts.iter().map(|(_, d)| d.service.clone()).collect();
-    let evidence: Vec<deps::Evidence<'_>> = drafts
+    let rels: Vec<&str> = results.iter().map(|r| r.rel.as_str()).collect();
+    let origin = overrides::apply(ov, &mut services, &rels, &mut diagnostics);
+    let evidence: Vec<deps::Evidence<'_>> = origin
         .iter()
-        .zip(&manifest_env)
-        .map(|((_, d), m)| deps::Evidence {
-            env: &d.env_evidence,
-            code_hosts: &d.code_hosts,
-            proxy_targets: &d.proxy_targets,
-            manifest_env: m,
+        .map(|o| match o {
+            Some(i) => deps::Evidence {
+                env: &drafts[*i].1.env_evidence,
+                code_hosts: &drafts[*i].1.code_hosts,
+                proxy_targets: &drafts[*i].1.proxy_targets,
+                manifest_env: &manifest_env[*i],
+            },
+            None => deps::Evidence::default(),
         })
         .collect();
-    let edges = deps::resolve(&mut services, &evidence);
+    let mut edges = deps::resolve(&mut services, &evidence);
+    edges.extend(overrides::dependencies(ov, &mut services, &mut diagnostics));
     let (deployment_order, order_diags) = order::waves(&services, &edges);
     diagnostics.extend(order_diags);
     diagnostics.sort();
@@ -533,7 +465,7 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
         services,
         deployment_order,
         diagnostics,
-        deploy: DeploySettings::default(),
+        deploy: ov.overrides.deploy_settings(),
     }
 }
 

@@ -127,10 +127,15 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
                     continue;
                 };
                 let host = host_of(target);
-                let hosts = upstreams.get(&host).cloned().unwrap_or_else(|| vec![host]);
+                let single = [host.clone()];
+                let hosts = upstreams.get(&host).map_or(&single[..], |v| &v[..]);
                 for h in hosts {
-                    if lang::is_service_host(&h) && !f.proxy_targets.contains(&h) {
-                        f.proxy_targets.push(h);
+                    // Capped: a configuration naming thousands of upstreams stays linear.
+                    if f.proxy_targets.len() >= lang::MAX_HOSTS {
+                        break;
+                    }
+                    if lang::is_service_host(h) && !f.proxy_targets.contains(h) {
+                        f.proxy_targets.push(h.clone());
                     }
                 }
             }
@@ -178,6 +183,9 @@ fn host_of(target: &str) -> String {
     };
     host.to_string()
 }
+
+/// Deepest block nesting read.
+const MAX_BLOCK_DEPTH: usize = 64;
 
 /// Splits a configuration into directives with their block context. Comments and quotes are
 /// honoured; unbalanced braces are an error with the line.
@@ -234,6 +242,13 @@ fn parse(text: &str) -> Result<Vec<Directive>, String> {
             }
             '{' => {
                 flush(&mut word, &mut words);
+                // Every directive records its blocks: bounded, so a file of nested braces stays
+                // linear (real configurations nest a few levels).
+                if context.len() >= MAX_BLOCK_DEPTH {
+                    return Err(format!(
+                        "blocks nested deeper than {MAX_BLOCK_DEPTH} levels at line {line}"
+                    ));
+                }
                 context.push((std::mem::take(&mut words).join(" "), line));
             }
             '}' => {

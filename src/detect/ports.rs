@@ -274,6 +274,10 @@ fn is_connection_line(line: &str) -> bool {
     CONNECTION.as_ref().is_some_and(|re| re.is_match(line))
 }
 
+/// Most distinct port literals taken from one piece of code: a service listens on a few ports;
+/// past that the literals are data, not evidence (and the look-up stays linear).
+pub const MAX_CODE_PORTS: usize = 32;
+
 /// Port literals in entry code, in order of appearance (`listen(4000)`, `":8081"`,
 /// `bind("0.0.0.0:7000")`, `port=5000`). Comment lines (`//`, `#`) are skipped.
 pub fn from_code(text: &str) -> Vec<u16> {
@@ -315,6 +319,9 @@ pub fn from_code(text: &str) -> Vec<u16> {
     found.sort_by_key(|(at, _)| *at);
     let mut out = Vec::new();
     for (_, p) in found {
+        if out.len() >= MAX_CODE_PORTS {
+            break;
+        }
         if !out.contains(&p) {
             out.push(p);
         }

@@ -18,6 +18,17 @@ fn kv(theme: &Theme, k: &str, v: impl Into<String>) -> Line<'static> {
     ])
 }
 
+/// What marks a value the workspace's overrides file set.
+pub const SET_BY: &str = " · set by .kyozo.toml";
+
+/// `line` with the overrides mark when `set` (the value came from `.kyozo.toml`).
+fn marked(theme: &Theme, mut line: Line<'static>, set: bool) -> Line<'static> {
+    if set {
+        line.spans.push(Span::styled(SET_BY, theme.warn()));
+    }
+    line
+}
+
 /// The lines of the Details tab (also used by tests).
 pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let Some(name) = state.selected.as_deref() else {
@@ -39,11 +50,19 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         }
     };
     let mut out = vec![
-        kv(theme, "service", format!("{} ({})", s.name, s.path)),
-        kv(
+        marked(
             theme,
-            "type",
-            format!("{} · confidence {:.0}%", s.kind, s.confidence * 100.0),
+            kv(theme, "service", format!("{} ({})", s.name, s.path)),
+            s.overridden("name"),
+        ),
+        marked(
+            theme,
+            kv(
+                theme,
+                "type",
+                format!("{} · confidence {:.0}%", s.kind, s.confidence * 100.0),
+            ),
+            s.overridden("type"),
         ),
         kv(
             theme,
@@ -63,24 +82,32 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
                 s.technologies.join(", ")
             },
         ),
-        kv(
+        marked(
             theme,
-            "port",
-            match (s.port, s.ports.len()) {
-                (Some(p), n) if n > 1 => format!(
-                    "{p} (also {})",
-                    s.ports
-                        .iter()
-                        .skip(1)
-                        .map(|p| p.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                (Some(p), _) => p.to_string(),
-                (None, _) => "unknown".into(),
-            },
+            kv(
+                theme,
+                "port",
+                match (s.port, s.ports.len()) {
+                    (Some(p), n) if n > 1 => format!(
+                        "{p} (also {})",
+                        s.ports
+                            .iter()
+                            .skip(1)
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    (Some(p), _) => p.to_string(),
+                    (None, _) => "unknown".into(),
+                },
+            ),
+            s.overridden("port"),
         ),
-        kv(theme, "start", s.start_command.clone().unwrap_or_else(none)),
+        marked(
+            theme,
+            kv(theme, "start", s.start_command.clone().unwrap_or_else(none)),
+            s.overridden("start"),
+        ),
     ];
     if let Some(df) = &s.dockerfile {
         out.push(kv(theme, "dockerfile", df.clone()));
@@ -96,15 +123,40 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
             s.health_check.retries
         ),
     };
-    out.push(kv(theme, "health", health));
-    out.push(kv(
+    out.push(marked(
         theme,
-        "limits",
-        format!(
-            "memory {} · cpu {} · storage {}",
-            s.resource_limits.memory, s.resource_limits.cpu, s.resource_limits.storage
-        ),
+        kv(theme, "health", health),
+        s.overridden("health"),
     ));
+    out.push(marked(
+        theme,
+        kv(
+            theme,
+            "limits",
+            format!(
+                "memory {} · cpu {} · storage {}",
+                s.resource_limits.memory, s.resource_limits.cpu, s.resource_limits.storage
+            ),
+        ),
+        s.overridden("limits"),
+    ));
+    if s.overridden("scaling") || s.overridden("autoscale") {
+        out.push(marked(
+            theme,
+            kv(
+                theme,
+                "scaling",
+                format!(
+                    "{}-{} replicas · target cpu {}% · autoscale {}",
+                    s.scaling.min,
+                    s.scaling.max,
+                    s.scaling.target_cpu,
+                    if s.autoscale { "on" } else { "off" }
+                ),
+            ),
+            true,
+        ));
+    }
     out.push(kv(
         theme,
         "deployable",
@@ -115,13 +167,21 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         },
     ));
     if !s.env.is_empty() {
-        out.push(Line::from(Span::styled("env", theme.title())));
+        out.push(marked(
+            theme,
+            Line::from(Span::styled("env", theme.title())),
+            s.overridden("env"),
+        ));
         for (k, v) in &s.env {
             out.push(Line::from(format!("  {k}={}", shown(k, v))));
         }
     }
     if !s.dependencies.is_empty() || !s.depends_on.is_empty() {
-        out.push(Line::from(Span::styled("dependencies", theme.title())));
+        out.push(marked(
+            theme,
+            Line::from(Span::styled("dependencies", theme.title())),
+            s.overridden("depends_on"),
+        ));
         if s.dependencies.is_empty() {
             for d in &s.depends_on {
                 out.push(Line::from(format!("  {d}")));

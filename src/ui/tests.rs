@@ -160,6 +160,34 @@ fn details_tab() {
 }
 
 #[test]
+fn details_tab_marks_what_the_overrides_file_set() {
+    let mut s = live_state();
+    s.tab = Tab::Details;
+    s.focus = Pane::Bottom;
+    let t = s.topology.as_mut().unwrap();
+    let api = t.services.iter_mut().find(|x| x.name == "api").unwrap();
+    api.port = Some(4100);
+    api.health_check.path = "/ready".into();
+    api.scaling.max = 5;
+    api.autoscale = true;
+    api.overrides = ["port", "health", "scaling", "autoscale"]
+        .map(String::from)
+        .to_vec();
+    let lines = super::details::lines(&s, &super::Theme::new(false));
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let set: Vec<&String> = text
+        .iter()
+        .filter(|l| l.ends_with(super::details::SET_BY))
+        .collect();
+    assert_eq!(set.len(), 3, "{text:#?}");
+    assert!(
+        set[0].starts_with("port") && set[0].contains("4100"),
+        "{set:?}"
+    );
+    snap("details_overrides", s);
+}
+
+#[test]
 fn plan_tab_from_detection() {
     let mut s = live_state();
     s.tab = Tab::Plan;

@@ -17,7 +17,15 @@ pub(super) fn exists(dir: &Path, f: &str) -> bool {
 }
 
 pub(super) fn read(dir: &Path, f: &str) -> String {
-    std::fs::read_to_string(dir.join(f)).unwrap_or_default()
+    read_text(&dir.join(f)).unwrap_or_default()
+}
+
+/// A file of the service folder as text, read like detection reads it: non-blocking, regular files
+/// only, up to the read cap.
+pub(super) fn read_text(path: &Path) -> Option<String> {
+    crate::detect::folder::read_capped(path, crate::detect::folder::DEFAULT_READ_CAP)
+        .ok()
+        .flatten()
 }
 
 /// `CMD` for a shell command line: `["sh", "-c", "exec <cmd>"]` keeps signals reaching the process.

@@ -52,18 +52,15 @@ fn strip_block_comments(text: &str) -> String {
             None => return out,
         }
     }
-    let mut rest2 = rest.to_string();
-    // XML comments as well (`<!-- <mainClass>..</mainClass> -->`).
-    while let Some(i) = rest2.find("<!--") {
-        match rest2[i..].find("-->") {
-            Some(j) => rest2.replace_range(i..i + j + 3, ""),
-            None => {
-                rest2.truncate(i);
-                break;
-            }
+    // XML comments as well (`<!-- <mainClass>..</mainClass> -->`), in one pass.
+    while let Some(i) = rest.find("<!--") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find("-->") {
+            Some(j) => rest = &rest[i + j + 3..],
+            None => return out,
         }
     }
-    out.push_str(&rest2);
+    out.push_str(rest);
     out
 }
 

@@ -142,8 +142,8 @@ fn read_file(
 }
 
 /// The one place this file parses YAML: one document of an `application.yml`.
-fn parse_yaml_doc(text: &str) -> Result<serde_yaml_ng::Value, serde_yaml_ng::Error> {
-    serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
+fn parse_yaml_doc(text: &str) -> Result<serde_yaml_ng::Value, String> {
+    crate::detect::yaml::parse(text)
 }
 
 /// The documents of a YAML file, split at `---` lines (at most 32).

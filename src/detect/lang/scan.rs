@@ -9,17 +9,27 @@ use super::super::Finding;
 use super::super::ports::{self, PortSource};
 use super::add_port;
 
+/// Most distinct host names taken as evidence from the code of one service: beyond, the literals
+/// are data (a list of URLs), and the de-duplication stays linear.
+pub const MAX_HOSTS: usize = 256;
+
 /// Adds the evidence of one piece of entry code to a finding.
 pub fn scan_text(text: &str, f: &mut Finding) {
     for p in ports::from_code(text) {
         add_port(f, p, PortSource::CodeLiteral);
     }
     for h in code_hosts(text).into_iter().chain(env_default_hosts(text)) {
+        if f.code_hosts.len() >= MAX_HOSTS {
+            break;
+        }
         if !f.code_hosts.contains(&h) {
             f.code_hosts.push(h);
         }
     }
     for v in port_vars(text) {
+        if f.port_vars.len() >= MAX_HOSTS {
+            break;
+        }
         if !f.port_vars.contains(&v) {
             f.port_vars.push(v);
         }
@@ -97,6 +107,9 @@ pub fn env_default_hosts(text: &str) -> Vec<String> {
             for h in super::super::deps::hosts_of(key, default) {
                 if is_service_host(&h) && !out.contains(&h) {
                     out.push(h);
+                    if out.len() >= MAX_HOSTS {
+                        return out;
+                    }
                 }
             }
         }
@@ -133,6 +146,9 @@ pub fn code_hosts(text: &str) -> Vec<String> {
             };
             if is_service_host(host) && !out.iter().any(|h| h == host) {
                 out.push(host.to_string());
+                if out.len() >= MAX_HOSTS {
+                    return out;
+                }
             }
         }
     }

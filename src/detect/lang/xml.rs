@@ -13,6 +13,10 @@ pub struct XmlElem {
     pub attrs: String,
 }
 
+/// Deepest element nesting read (build manifests nest a handful of levels): every element records
+/// its path, so a file nested a hundred thousand levels deep would cost quadratic time and memory.
+pub const MAX_XML_DEPTH: usize = 256;
+
 /// A small, forgiving XML reader for build manifests (`pom.xml`, `*.csproj`): elements in document
 /// order of their end tags. Comments, processing instructions, CDATA and DOCTYPE are skipped. Errors
 /// (mismatched or unclosed tags) say the line.
@@ -118,6 +122,12 @@ pub fn xml_elements(text: &str) -> Result<Vec<XmlElem>, String> {
                     attrs,
                 });
             } else {
+                if stack.len() >= MAX_XML_DEPTH {
+                    let (l, c) = line_col(text, start);
+                    return Err(format!(
+                        "elements nested deeper than {MAX_XML_DEPTH} levels at line {l} column {c}"
+                    ));
+                }
                 stack.push((name.to_string(), attrs, String::new()));
             }
         }
