@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HealthConfig, HealthStatusEnum, HostConfig,
-    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    NetworkingConfig, PortBinding, PortSummaryTypeEnum, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -162,14 +162,21 @@ impl Engine {
         let mut out: Vec<ContainerInfo> = list
             .into_iter()
             .map(|c| {
-                let mut ports: Vec<(u16, u16)> = c
-                    .ports
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|p| p.public_port.map(|h| (p.private_port, h)))
-                    .collect();
-                ports.sort_unstable();
-                ports.dedup();
+                let ports = published(
+                    c.ports
+                        .unwrap_or_default()
+                        .iter()
+                        .filter(|p| {
+                            !matches!(
+                                p.typ,
+                                Some(PortSummaryTypeEnum::UDP | PortSummaryTypeEnum::SCTP)
+                            )
+                        })
+                        .filter_map(|p| {
+                            p.public_port
+                                .map(|h| (p.private_port, p.ip.as_deref().unwrap_or(""), h))
+                        }),
+                );
                 ContainerInfo {
                     id: c.id.unwrap_or_default(),
                     name: c
@@ -215,7 +222,7 @@ impl Engine {
                 HealthStatusEnum::UNHEALTHY => Some(EngineHealth::Unhealthy),
                 _ => None,
             });
-        let mut ports = Vec::new();
+        let mut bound = Vec::new();
         if let Some(map) = c.network_settings.and_then(|n| n.ports) {
             for (key, bindings) in map {
                 let Some(cport) = key.strip_suffix("/tcp").and_then(|p| p.parse::<u16>().ok())
@@ -224,13 +231,12 @@ impl Engine {
                 };
                 for b in bindings.unwrap_or_default() {
                     if let Some(h) = b.host_port.and_then(|h| h.parse::<u16>().ok()) {
-                        ports.push((cport, h));
+                        bound.push((cport, b.host_ip.unwrap_or_default(), h));
                     }
                 }
             }
         }
-        ports.sort_unstable();
-        ports.dedup();
+        let ports = published(bound.iter().map(|(c, ip, h)| (*c, ip.as_str(), *h)));
         let config = c.config.unwrap_or_default();
         let started_at_ms = state
             .started_at
@@ -257,5 +263,42 @@ impl Engine {
             error: state.error.filter(|e| !e.is_empty()),
             restart_count: c.restart_count.unwrap_or_default(),
         })
+    }
+}
+
+/// The host ports a container publishes, `(container, host)`, from its bindings `(container, host
+/// ip, host)`. An engine that publishes on IPv4 and IPv6 may give the two different host ports
+/// (Docker 20.10 does for engine-chosen ones); kyozo reaches ports on IPv4, so a port's IPv6
+/// bindings count only when it has no IPv4 one.
+fn published<'a>(bindings: impl Iterator<Item = (u16, &'a str, u16)>) -> Vec<(u16, u16)> {
+    let all: Vec<(u16, bool, u16)> = bindings
+        .map(|(c, ip, h)| (c, ip.contains(':'), h))
+        .collect();
+    let mut ports: Vec<(u16, u16)> = all
+        .iter()
+        .filter(|(c, v6, _)| !*v6 || !all.iter().any(|(c2, v6b, _)| c2 == c && !*v6b))
+        .map(|(c, _, h)| (*c, *h))
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::published;
+
+    #[test]
+    fn ipv4_bindings_win_over_ipv6_ones_of_the_same_port() {
+        let b = [
+            (8080, "::", 32997),
+            (8080, "0.0.0.0", 32998),
+            (9000, "::", 40000),
+            (80, "", 8081),
+        ];
+        assert_eq!(
+            published(b.iter().copied()),
+            vec![(80, 8081), (8080, 32998), (9000, 40000)]
+        );
     }
 }
