@@ -59,6 +59,9 @@ pub struct Parsed {
     /// Sources that `COPY`/`ADD` take from the build context (any stage, not `--from`), relative to
     /// the context, without `./` and trailing `/`; globs, URLs and `.` are left out.
     pub copies: Vec<String>,
+    /// A `COPY`/`ADD` source names a build argument that has no value (`COPY ${JAR}.jar app.jar`
+    /// after `ARG JAR`): the file is a template that builds only with `--build-arg`.
+    pub needs_build_args: bool,
 }
 
 /// What one build stage has set so far; a stage built `FROM` an earlier stage starts from a copy.
@@ -134,6 +137,11 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     }
     f.copies = parsed.copies.clone();
     f.health_path = parsed.healthcheck.as_deref().and_then(health_path);
+    // A template that builds only with `--build-arg`s (a Dockerfile the build tool of several
+    // modules fills in) is not a service of its own.
+    if parsed.needs_build_args {
+        f.helper_only = true;
+    }
     Some(f)
 }
 
@@ -281,6 +289,9 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
             "CMD" => stage.cmd = Some(command_form(rest)),
             "ENTRYPOINT" => stage.entrypoint = Some(command_form(rest)),
             "COPY" | "ADD" => {
+                if copy_needs_args(rest, &stage.vars) {
+                    out.needs_build_args = true;
+                }
                 for src in copy_sources(rest) {
                     if !out.copies.contains(&src) {
                         out.copies.push(src);
@@ -336,6 +347,36 @@ fn copy_sources(rest: &str) -> Vec<String> {
         })
         .filter(|s| !s.is_empty() && s != "." && !s.split('/').any(|c| c == ".."))
         .collect()
+}
+
+/// Whether a `COPY`/`ADD` source from the build context (not the destination, not a `--from` copy,
+/// not a URL) uses a variable that has no value in the stage (an `ARG` declared without a default).
+fn copy_needs_args(rest: &str, vars: &BTreeMap<String, String>) -> bool {
+    let words: Vec<&str> = rest
+        .split_whitespace()
+        .filter(|w| !w.starts_with("--"))
+        .collect();
+    if rest.contains("--from") || words.len() < 2 {
+        return false;
+    }
+    words[..words.len() - 1]
+        .iter()
+        .filter(|w| !w.contains("://"))
+        .any(|w| {
+            let mut rest = *w;
+            while let Some(i) = rest.find('$') {
+                let after = rest[i + 1..].trim_start_matches('{');
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                let name = &after[..end];
+                if !name.is_empty() && vars.get(name).is_none_or(String::is_empty) {
+                    return true;
+                }
+                rest = &after[end..];
+            }
+            false
+        })
 }
 
 fn heredoc_markers(rest: &str) -> Vec<String> {
@@ -640,5 +681,24 @@ mod tests {
         assert_eq!(runtime_of_image("eclipse-temurin:21"), Some("java"));
         assert_eq!(runtime_of_image("localhost:5000/node"), Some("node"));
         assert_eq!(runtime_of_image("alpine"), None);
+    }
+
+    #[test]
+    fn a_template_that_needs_build_args_is_no_service_of_its_own() {
+        let p = parse("FROM eclipse-temurin:21\nARG JAR\nCOPY ${JAR}.jar app.jar\nENTRYPOINT [\"java\", \"-jar\", \"app.jar\"]\n").unwrap();
+        assert!(p.needs_build_args);
+        // A default, a URL or a copy from another stage builds without arguments.
+        for text in [
+            "FROM alpine\nARG JAR=app\nCOPY ${JAR}.jar /app.jar\n",
+            "FROM alpine\nARG V\nADD https://example.test/v$V/agent.jar /agent.jar\n",
+            "FROM alpine AS b\nARG OUT\nFROM alpine\nCOPY --from=b /out/$OUT /x\n",
+        ] {
+            assert!(!parse(text).unwrap().needs_build_args, "{text}");
+        }
+        let (_d, f) = crate::detect::lang::testutil::temp(&[(
+            "Dockerfile",
+            "FROM eclipse-temurin:21\nARG JAR\nCOPY ${JAR}.jar app.jar\n",
+        )]);
+        assert!(analyze(&f, &mut Vec::new()).unwrap().helper_only);
     }
 }
