@@ -65,6 +65,9 @@ pub struct Finding {
     /// Environment variables the entry code reads its own listening port from (`FLASK_SERVER_PORT`):
     /// a value set for one of them in compose or a Dockerfile is the port.
     pub port_vars: Vec<String>,
+    /// Container images the folder's own build produces (a Maven/Gradle image build: Jib, Spring
+    /// Boot `build-image`), as named there (`acme/orders:1.0`).
+    pub images: Vec<String>,
     /// True for a workspace root (npm/pnpm/yarn, Cargo, Go workspace) that only aggregates members:
     /// such a folder is not a service.
     pub aggregator: bool,
@@ -98,6 +101,7 @@ impl Finding {
             copies: Vec::new(),
             parts: Vec::new(),
             port_vars: Vec::new(),
+            images: Vec::new(),
             aggregator: false,
             helper_only: false,
             diagnostics: Vec::new(),

@@ -1,0 +1,89 @@
+//! Evidence across files: what files elsewhere in the workspace say about a folder. One pass over
+//! the per-folder results, after names are assigned and before dependencies are resolved:
+//!
+//! - [`stacks`]: compose members and the folders their images are built from (a build context, the
+//!   folder of a `build.dockerfile`, a folder whose image a member names), dev alternatives inside
+//!   a folder an enclosing stack builds, compose files that only run an app's backing services,
+//!   and overlays (`compose.*.yaml`) as evidence for the folders they build;
+//! - [`manifests`]: Kubernetes workloads whose images are built from folders (via `skaffold.yaml`
+//!   artifacts, Maven/Gradle image builds, or the image's last path segment), giving those folders
+//!   their container ports, env and the dependencies the env names;
+//! - [`images`]: the index from image names to folders both use.
+//!
+//! Everything is indexed once per detection (maps by path, name and image), never compared folder
+//! by folder.
+
+pub mod images;
+pub mod manifests;
+pub mod stacks;
+
+use super::combine::{Draft, FolderResult};
+use super::model::EdgeKind;
+
+/// A folder that is the source of a stack member: its image is what the member runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The stack's service name.
+    pub stack: String,
+    /// The member's name in the compose file.
+    pub member: String,
+    /// The folder's service name.
+    pub folder: String,
+}
+
+/// A dependency edge named by service names (indices change when services are sorted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedEdge {
+    pub from: String,
+    pub to: String,
+    pub kind: EdgeKind,
+    /// The name the evidence names (a service or a stack member).
+    pub name: String,
+    pub evidence: String,
+}
+
+/// Another host name a service answers to (a Kubernetes Service or workload name, a compose
+/// `container_name`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    pub host: String,
+    /// The service that deploys it.
+    pub service: String,
+    /// The name a dependency on it is listed under.
+    pub name: String,
+}
+
+/// What the evidence pass found beyond the drafts themselves, for dependency resolution.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    pub sources: Vec<Source>,
+    pub edges: Vec<NamedEdge>,
+    pub aliases: Vec<Alias>,
+}
+
+/// The drafts of a workspace, each with the folder result it came from.
+pub type Drafts<'a> = Vec<(&'a FolderResult, Draft)>;
+
+/// Whether workspace-relative `outer` lies inside `inner` (`inner` is an ancestor of `outer`).
+pub fn is_within(outer: &str, inner: &str) -> bool {
+    inner == "."
+        || outer
+            .strip_prefix(inner)
+            .is_some_and(|r| r.starts_with('/'))
+}
+
+/// Index of the first draft at each path.
+pub fn by_path(drafts: &Drafts<'_>) -> std::collections::HashMap<String, usize> {
+    let mut out = std::collections::HashMap::new();
+    for (i, (_, d)) in drafts.iter().enumerate() {
+        out.entry(d.service.path.clone()).or_insert(i);
+    }
+    out
+}
+
+/// Adds `(k, v)` to `list` unless it is there already.
+pub fn push_pair(list: &mut Vec<(String, String)>, kv: (String, String)) {
+    if !list.contains(&kv) {
+        list.push(kv);
+    }
+}
