@@ -62,6 +62,8 @@ pub struct Draft {
     pub images: Vec<String>,
     /// Container env of the Kubernetes workloads that run this folder (filled by the assembly).
     pub manifest_env: Vec<(String, String)>,
+    /// The folder is a Dockerfile whose image starts nothing (a build tool image).
+    pub tool_image: bool,
     /// Folders (relative to this one) its Dockerfile copies into the image.
     pub copies: Vec<String>,
     /// Folders (relative to this one) that are part of it: libraries it uses, page folders.
@@ -375,6 +377,7 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         without_compose: None,
         images,
         manifest_env: Vec::new(),
+        tool_image: win.rank == Rank::Dockerfile && win.tool_image,
         copies,
         parts,
         port_vars,

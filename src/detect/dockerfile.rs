@@ -142,6 +142,13 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     if parsed.needs_build_args {
         f.helper_only = true;
     }
+    f.tool_image = f.start_command.is_none()
+        && parsed.expose.is_empty()
+        && parsed.healthcheck.is_none()
+        && parsed
+            .final_base
+            .as_deref()
+            .is_some_and(runs_nothing_by_default);
     Some(f)
 }
 
@@ -377,6 +384,43 @@ fn copy_needs_args(rest: &str, vars: &BTreeMap<String, String>) -> bool {
             }
             false
         })
+}
+
+/// Whether a container of this image, given no `CMD` or `ENTRYPOINT` of its own, starts nothing that
+/// serves: a language toolchain (its default command is a REPL or a shell) or a bare OS image.
+pub fn runs_nothing_by_default(image: &str) -> bool {
+    let (repo, tag) = repo_and_tag(image);
+    let last = repo.rsplit('/').next().unwrap_or(&repo);
+    let starts = |p: &str| last == p || last.starts_with(&format!("{p}-"));
+    if starts("php") {
+        return !(tag.contains("apache") || tag.contains("fpm"));
+    }
+    repo.contains("dotnet/sdk")
+        || [
+            "node",
+            "python",
+            "pypy",
+            "golang",
+            "rust",
+            "openjdk",
+            "eclipse-temurin",
+            "amazoncorretto",
+            "maven",
+            "gradle",
+            "ruby",
+            "elixir",
+            "alpine",
+            "debian",
+            "ubuntu",
+            "busybox",
+            "fedora",
+            "centos",
+            "rockylinux",
+            "almalinux",
+            "archlinux",
+        ]
+        .iter()
+        .any(|p| starts(p))
 }
 
 fn heredoc_markers(rest: &str) -> Vec<String> {

@@ -81,9 +81,44 @@ pub fn by_path(drafts: &Drafts<'_>) -> std::collections::HashMap<String, usize> 
     out
 }
 
+/// A build tool image (a Dockerfile that starts nothing, [`Draft::tool_image`]) inside another
+/// service's folder is a helper of that service (a code generator's image): shown, not deployed.
+pub fn tool_images(drafts: &mut Drafts<'_>) {
+    let index = by_path(drafts);
+    for i in 0..drafts.len() {
+        let d = &drafts[i].1;
+        if !d.tool_image || d.service.stack.is_some() || d.service.path == "." {
+            continue;
+        }
+        let mut cur = super::walker::split_rel(&d.service.path).0;
+        let owner = loop {
+            if let Some(&o) = index.get(cur)
+                && drafts[o].1.service.kind != super::model::ServiceType::ComposeStack
+            {
+                break Some(o);
+            }
+            if cur == "." {
+                break None;
+            }
+            cur = super::walker::split_rel(cur).0;
+        };
+        if let Some(o) = owner
+            && o != i
+        {
+            let parent_stack = drafts[o].1.service.stack.clone();
+            let s = &mut drafts[i].1.service;
+            s.deployable = false;
+            s.stack = parent_stack;
+        }
+    }
+}
+
 /// Adds `(k, v)` to `list` unless it is there already.
 pub fn push_pair(list: &mut Vec<(String, String)>, kv: (String, String)) {
     if !list.contains(&kv) {
         list.push(kv);
     }
 }
+
+#[cfg(test)]
+mod tests;

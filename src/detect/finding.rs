@@ -68,6 +68,10 @@ pub struct Finding {
     /// Container images the folder's own build produces (a Maven/Gradle image build: Jib, Spring
     /// Boot `build-image`), as named there (`acme/orders:1.0`).
     pub images: Vec<String>,
+    /// True for a Dockerfile whose image starts nothing and listens on nothing (no `CMD`,
+    /// `ENTRYPOINT`, `EXPOSE` or `HEALTHCHECK` on a toolchain or OS base): a build tool image, such
+    /// as a code generator kept inside a service's folder.
+    pub tool_image: bool,
     /// True for a workspace root (npm/pnpm/yarn, Cargo, Go workspace) that only aggregates members:
     /// such a folder is not a service.
     pub aggregator: bool,
@@ -102,6 +106,7 @@ impl Finding {
             parts: Vec::new(),
             port_vars: Vec::new(),
             images: Vec::new(),
+            tool_image: false,
             aggregator: false,
             helper_only: false,
             diagnostics: Vec::new(),

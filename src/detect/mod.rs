@@ -336,6 +336,7 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
     evidence::stacks::claim(&mut drafts, &images, &mut links);
     evidence::stacks::split_backing(&mut drafts, &mut links);
     evidence::stacks::overlays(&mut drafts, results, &images, &mut links);
+    evidence::tool_images(&mut drafts);
     let by_path = evidence::by_path(&drafts);
 
     // Folders a containerized service's Dockerfile copies into its image (`COPY html/ /var/www/html`)

@@ -141,19 +141,19 @@ fn take_member(folder: &mut Draft, stack: &Stack, mi: usize) {
     if let Some(h) = stack.member_hints.get(mi) {
         folder.hints.extend(h.iter().copied());
     }
-    for (k, v) in stack.member_env.get(mi).into_iter().flatten() {
-        // `FLASK_SERVER_PORT=9091` in the member's environment, read by the entry code.
-        if folder.port_vars.contains(k)
+    let env = stack.member_env.get(mi).map_or(&[][..], Vec::as_slice);
+    let declared = stack
+        .members
+        .get(mi)
+        .map_or(&[][..], |m| m.ports.as_slice());
+    for (k, v) in env {
+        let own = folder.port_vars.contains(k)
+            || (k != "PORT" && ports::PORT_ENV_VARS.contains(&k.as_str()));
+        if own
             && let Some(p) = ports::env_value_port(k, v)
+            && !client_port(k, p, env, declared)
         {
-            folder
-                .hints
-                .push(PortHint::new(p, PortSource::RuntimeConfig));
-        }
-        if k != "PORT"
-            && ports::PORT_ENV_VARS.contains(&k.as_str())
-            && let Some(p) = ports::env_value_port(k, v)
-        {
+            // `FLASK_SERVER_PORT=9091` in the member's environment, read by the entry code.
             folder
                 .hints
                 .push(PortHint::new(p, PortSource::RuntimeConfig));
@@ -165,6 +165,21 @@ fn take_member(folder: &mut Draft, stack: &Stack, mi: usize) {
     }
     let hints = folder.hints.clone();
     combine::apply_ports(&mut folder.service, &hints);
+}
+
+/// Whether `KEY=port` in a member's environment is the port of a service it calls: a host or
+/// address variable of the same prefix sits beside it (`FLAGD_HOST` with `FLAGD_PORT`), or the
+/// member declares container ports and this is none of them.
+fn client_port(key: &str, port: u16, env: &[(String, String)], declared: &[u16]) -> bool {
+    if !declared.is_empty() && !declared.contains(&port) {
+        return true;
+    }
+    let Some(prefix) = key.strip_suffix("_PORT") else {
+        return false;
+    };
+    ["_HOST", "_ADDR", "_ADDRESS", "_HOSTNAME"]
+        .iter()
+        .any(|s| env.iter().any(|(k, _)| *k == format!("{prefix}{s}")))
 }
 
 /// Splits every compose folder whose file only runs the backing services of the app beside it into
