@@ -284,3 +284,36 @@ fn kubernetes_manifests_and_skaffold_give_folders_ports_env_and_dependencies() {
         json!([["accounts"], ["ledger-core"], ["frontend"]])
     );
 }
+
+#[test]
+fn a_dotnet_aspire_app_host_states_the_dependencies_of_the_projects_it_runs() {
+    let t = detect("aspire");
+    let host = svc(&t, "Shop-AppHost");
+    // The host orchestrates a developer's machine: shown, not deployed.
+    assert_eq!(host["deployable"], false);
+    let orders = svc(&t, "Orders-Api");
+    assert_eq!(
+        dep(orders, "Catalog-Api"),
+        ("hard", "aspire orders WaitFor(catalog)")
+    );
+    let store = svc(&t, "Storefront");
+    assert_eq!(store["depends_on"], json!(["Catalog-Api", "Orders-Api"]));
+    assert_eq!(
+        dep(store, "Orders-Api"),
+        ("soft", "aspire storefront WithReference(orders)")
+    );
+    // The callback set afterwards is recorded, and yields to the others in the order.
+    let catalog = svc(&t, "Catalog-Api");
+    assert_eq!(dep(catalog, "Storefront").0, "soft");
+    assert_eq!(
+        t["deployment_order"],
+        json!([["Catalog-Api"], ["Orders-Api"], ["Storefront"]])
+    );
+    assert_eq!(
+        t["diagnostics"],
+        json!([{
+            "path": "src/Catalog.Api",
+            "message": "soft dependency Catalog-Api -> Storefront is not used for ordering: it would close a cycle"
+        }])
+    );
+}

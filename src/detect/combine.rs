@@ -4,6 +4,7 @@
 //! only the folders that changed.
 
 use super::ANALYZERS;
+use super::aspire;
 use super::compose;
 use super::dapr;
 use super::envfile;
@@ -35,6 +36,8 @@ pub struct FolderResult {
     pub overlays: Vec<compose::Stack>,
     /// Images this folder's `skaffold.yaml` builds, with their folders.
     pub artifacts: Vec<skaffold::Artifact>,
+    /// The .NET Aspire app host in this folder: the projects it runs and their dependencies.
+    pub app_host: Option<aspire::AppHost>,
 }
 
 /// A service before workspace-wide assembly (names, stacks, dependencies, order).
@@ -114,10 +117,12 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
             folder_hints,
             overlays: Vec::new(),
             artifacts: Vec::new(),
+            app_host: None,
         };
     }
     let overlays = compose::overlays(folder, &mut diagnostics);
     let artifacts = skaffold::artifacts(folder, &mut diagnostics);
+    let app_host = aspire::app_host(folder, &mut diagnostics);
     for analyzer in ANALYZERS {
         if let Some(mut f) = analyzer(folder, &mut diagnostics) {
             diagnostics.append(&mut f.diagnostics);
@@ -163,6 +168,7 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
         folder_hints,
         overlays,
         artifacts,
+        app_host,
     }
 }
 

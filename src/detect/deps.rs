@@ -27,6 +27,9 @@ pub struct Edge {
     /// The name the evidence names (a service or a stack member).
     pub name: String,
     pub evidence: String,
+    /// Stated after the fact (a callback address set on a service once the others are defined):
+    /// a soft edge that yields to the others when they form a cycle.
+    pub late: bool,
 }
 
 /// Key suffixes whose values are never service hosts (`POSTGRES_DATABASE=api` names a database).
@@ -139,6 +142,7 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>], links: &Link
                 kind: e.kind,
                 name: e.name.clone(),
                 evidence: e.evidence.clone(),
+                late: e.late,
             });
         }
     }
@@ -163,6 +167,7 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>], links: &Link
                             kind: EdgeKind::Hard,
                             name: d.clone(),
                             evidence,
+                            late: false,
                         });
                     }
                     continue;
@@ -180,6 +185,7 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>], links: &Link
                         kind: EdgeKind::Hard,
                         name: d.clone(),
                         evidence,
+                        late: false,
                     });
                 }
             }
@@ -220,6 +226,7 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>], links: &Link
                         kind: EdgeKind::Soft,
                         name: services[t].name.clone(),
                         evidence,
+                        late: false,
                     });
                 }
                 continue;
@@ -240,6 +247,7 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>], links: &Link
                     kind: EdgeKind::Soft,
                     name,
                     evidence,
+                    late: false,
                 });
                 continue;
             }
@@ -253,6 +261,7 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>], links: &Link
                     kind: EdgeKind::Soft,
                     name: name.to_string(),
                     evidence,
+                    late: false,
                 });
             }
         }

@@ -40,6 +40,8 @@ pub struct NamedEdge {
     /// The name the evidence names (a service or a stack member).
     pub name: String,
     pub evidence: String,
+    /// A callback stated once the others are defined: yields to the others in a cycle.
+    pub late: bool,
 }
 
 /// Another host name a service answers to (a Kubernetes Service or workload name, a compose
@@ -109,6 +111,44 @@ pub fn tool_images(drafts: &mut Drafts<'_>) {
             let s = &mut drafts[i].1.service;
             s.deployable = false;
             s.stack = parent_stack;
+        }
+    }
+}
+
+/// .NET Aspire app hosts: the dependencies they wire between the projects they run, the names those
+/// projects are reached by; the host itself orchestrates a developer's machine and is not deployed.
+pub fn app_hosts(drafts: &mut Drafts<'_>, results: &[FolderResult], links: &mut Links) {
+    let index = by_path(drafts);
+    for r in results {
+        let Some(host) = &r.app_host else {
+            continue;
+        };
+        if let Some(&h) = index.get(&r.rel) {
+            drafts[h].1.service.deployable = false;
+        }
+        let name_at = |dir: &str| index.get(dir).map(|&i| drafts[i].1.service.name.clone());
+        for (resource, dir) in &host.projects {
+            if let Some(service) = name_at(dir)
+                && !resource.eq_ignore_ascii_case(&service)
+            {
+                links.aliases.push(Alias {
+                    host: resource.to_ascii_lowercase(),
+                    service: service.clone(),
+                    name: service,
+                });
+            }
+        }
+        for e in &host.edges {
+            if let (Some(from), Some(to)) = (name_at(&e.from), name_at(&e.to)) {
+                links.edges.push(NamedEdge {
+                    name: to.clone(),
+                    from,
+                    to,
+                    kind: e.kind,
+                    evidence: e.evidence.clone(),
+                    late: e.late,
+                });
+            }
         }
     }
 }

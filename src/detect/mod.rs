@@ -19,6 +19,7 @@ pub mod walker;
 
 pub mod lang;
 
+pub mod aspire;
 pub mod compose;
 pub mod dapr;
 pub mod deno;
@@ -337,6 +338,7 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
     evidence::stacks::split_backing(&mut drafts, &mut links);
     evidence::stacks::overlays(&mut drafts, results, &images, &mut links);
     evidence::tool_images(&mut drafts);
+    evidence::app_hosts(&mut drafts, results, &mut links);
     let by_path = evidence::by_path(&drafts);
 
     // Folders a containerized service's Dockerfile copies into its image (`COPY html/ /var/www/html`)

@@ -238,6 +238,7 @@ pub fn split_backing(drafts: &mut Drafts<'_>, links: &mut Links) {
             kind: EdgeKind::Hard,
             name: name.clone(),
             evidence: format!("{file} runs its backing services"),
+            late: false,
         });
         drafts[si].1 = app;
         drafts.push((r, deps));
@@ -324,6 +325,7 @@ pub fn overlays(
                         kind: EdgeKind::Hard,
                         name,
                         evidence: format!("{} {} depends_on {dep}{cond}", ov.file, m.name),
+                        late: false,
                     });
                 }
                 take_member(&mut drafts[fi].1, ov, mi);
