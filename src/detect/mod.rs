@@ -335,7 +335,7 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
     let images = evidence::images::ImageIndex::new(&drafts, results);
     let mut links = evidence::Links::default();
     evidence::stacks::claim(&mut drafts, &images, &mut links);
-    evidence::stacks::split_backing(&mut drafts, &mut links);
+    evidence::stacks::split_backing(&mut drafts, &images, &mut links);
     evidence::stacks::overlays(&mut drafts, results, &images, &mut links);
     evidence::tool_images(&mut drafts);
     evidence::app_hosts(&mut drafts, results, &mut links);

@@ -17,6 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::super::combine::FolderResult;
 use super::super::combine::{self, Draft};
 use super::super::compose::Stack;
+use super::super::kube::image_name;
 use super::super::model::{EdgeKind, ServiceType};
 use super::super::ports::{self, PortHint, PortSource};
 use super::images::ImageIndex;
@@ -185,7 +186,7 @@ fn client_port(key: &str, port: u16, env: &[(String, String)], declared: &[u16])
 /// Splits every compose folder whose file only runs the backing services of the app beside it into
 /// the app and a `<name>-deps` stack, with a hard edge from the app to the stack. New drafts are
 /// appended (the caller sorts).
-pub fn split_backing(drafts: &mut Drafts<'_>, links: &mut Links) {
+pub fn split_backing(drafts: &mut Drafts<'_>, images: &ImageIndex, links: &mut Links) {
     let mut taken: BTreeSet<String> = drafts.iter().map(|(_, d)| d.service.name.clone()).collect();
     let n = drafts.len();
     for si in 0..n {
@@ -200,6 +201,19 @@ pub fn split_backing(drafts: &mut Drafts<'_>, links: &mut Links) {
             continue;
         };
         let path = d.service.path.as_str();
+        // `image: acme/blog` in `blog/` with its Dockerfile: a member runs the folder's own image.
+        let own_image = |im: &str| {
+            let alt = d.without_compose.as_deref();
+            let builds =
+                alt.is_some_and(|a| a.service.dockerfile.is_some() || !a.images.is_empty());
+            let last = image_name(im);
+            builds
+                && (last == drafts[si].0.folder_name.to_ascii_lowercase()
+                    || alt.is_some_and(|a| a.images.iter().any(|x| image_name(x) == last)))
+                || images
+                    .folder_of(im, path, true)
+                    .is_some_and(|dir| dir == path || is_within(&dir, path))
+        };
         let backing_only = stack.members.iter().all(|m| {
             m.build.is_none()
                 && m.source.is_none()
@@ -207,6 +221,7 @@ pub fn split_backing(drafts: &mut Drafts<'_>, links: &mut Links) {
                     .mounts
                     .iter()
                     .any(|dir| dir == path || is_within(path, dir))
+                && !m.image.as_deref().is_some_and(own_image)
         });
         // The members' own `source` is set on the service's copy.
         let sourced = d.service.members.iter().any(|m| m.source.is_some());

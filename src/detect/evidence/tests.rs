@@ -130,6 +130,19 @@ fn a_backing_stack_name_never_collides() {
     assert_eq!(t.service("app-deps").unwrap().path, "app-deps");
     assert_eq!(at(&t, "mounted").kind, ServiceType::ComposeStack);
     assert!(t.service("mounted-deps").is_none());
+    // Running the folder's own image runs the app: no split either.
+    let t = run(&[
+        (
+            "blog/Dockerfile",
+            "FROM python:3.12\nCMD [\"python\", \"app.py\"]\n",
+        ),
+        (
+            "blog/compose.yaml",
+            "services:\n  web:\n    image: acme/blog:1\n  db:\n    image: postgres:16\n",
+        ),
+    ]);
+    assert_eq!(at(&t, "blog").kind, ServiceType::ComposeStack);
+    assert_eq!(t.services.len(), 1);
 }
 
 #[test]
