@@ -548,6 +548,9 @@ pub fn image_default_port(image: &str) -> Option<u16> {
         "memcached" => 11211,
         "rabbitmq" => 5672,
         "elasticsearch" | "opensearch" => 9200,
+        "kafka" | "cp-kafka" => 9092,
+        "zookeeper" | "cp-zookeeper" => 2181,
+        "nats" => 4222,
         _ => return None,
     })
 }
@@ -693,6 +696,8 @@ mod tests {
             ("php:8.3-fpm", None),
             ("python:3.12", None),
             ("localhost:5000/mysql", Some(3306)),
+            ("apache/kafka:4.0.0@sha256:abc", Some(9092)),
+            ("confluentinc/cp-zookeeper:7.6.0", Some(2181)),
         ] {
             assert_eq!(image_default_port(image), port, "{image}");
         }
@@ -744,5 +749,36 @@ mod tests {
             "FROM eclipse-temurin:21\nARG JAR\nCOPY ${JAR}.jar app.jar\n",
         )]);
         assert!(analyze(&f, &mut Vec::new()).unwrap().helper_only);
+    }
+
+    #[test]
+    fn toolchain_and_os_images_run_nothing_by_default() {
+        for image in [
+            "golang:1.22-alpine",
+            "node:20",
+            "alpine:3.20",
+            "php:8.3-cli",
+            "mcr.microsoft.com/dotnet/sdk:8.0",
+        ] {
+            assert!(runs_nothing_by_default(image), "{image}");
+        }
+        for image in [
+            "nginx:alpine",
+            "php:8.3-apache",
+            "postgres:16",
+            "apache/kafka:4.0.0",
+        ] {
+            assert!(!runs_nothing_by_default(image), "{image}");
+        }
+        let (_d, f) = crate::detect::lang::testutil::temp(&[(
+            "Dockerfile",
+            "FROM golang:1.22-alpine\nRUN apk add protobuf-dev\n",
+        )]);
+        assert!(analyze(&f, &mut Vec::new()).unwrap().tool_image);
+        let (_d, f) = crate::detect::lang::testutil::temp(&[(
+            "Dockerfile",
+            "FROM golang:1.22-alpine\nEXPOSE 8080\n",
+        )]);
+        assert!(!analyze(&f, &mut Vec::new()).unwrap().tool_image);
     }
 }
