@@ -19,6 +19,7 @@ use super::super::combine::{self, Draft};
 use super::super::compose::Stack;
 use super::super::kube::image_name;
 use super::super::model::{EdgeKind, ServiceType};
+use super::super::names;
 use super::super::ports::{self, PortHint, PortSource};
 use super::images::ImageIndex;
 use super::{Alias, Drafts, Links, NamedEdge, Source, by_path, is_within, push_pair};
@@ -235,10 +236,10 @@ pub fn split_backing(drafts: &mut Drafts<'_>, images: &ImageIndex, links: &mut L
         };
         let mut deps = drafts[si].1.clone();
         app.service.name = std::mem::take(&mut deps.service.name);
-        let mut name = format!("{}-deps", app.service.name);
+        let mut name = deps_name(&app.service.name, "-deps");
         let mut k = 2;
         while taken.contains(&name) {
-            name = format!("{}-deps-{k}", app.service.name);
+            name = deps_name(&app.service.name, &format!("-deps-{k}"));
             k += 1;
         }
         taken.insert(name.clone());
@@ -258,6 +259,13 @@ pub fn split_backing(drafts: &mut Drafts<'_>, images: &ImageIndex, links: &mut L
         drafts[si].1 = app;
         drafts.push((r, deps));
     }
+}
+
+/// `<app><suffix>`, the app's part cut so that the name stays within [`names::MAX_LEN`].
+fn deps_name(app: &str, suffix: &str) -> String {
+    let keep = names::MAX_LEN.saturating_sub(suffix.len());
+    let cut: String = app.chars().take(keep).collect();
+    format!("{}{suffix}", cut.trim_end_matches('-'))
 }
 
 /// Overlays are evidence for the folders they build that no stack claims: ports, environment, and

@@ -171,3 +171,26 @@ fn kubernetes_evidence_never_overrides_a_stack_members_port_and_maps_by_workload
     assert_eq!(worker.depends_on, vec!["api"]);
     assert!(t.diagnostics.is_empty(), "{:?}", t.diagnostics);
 }
+
+#[test]
+fn a_backing_stack_name_stays_a_valid_name() {
+    let long = "x".repeat(100);
+    let t = run(&[
+        (&format!("{long}/requirements.txt"), "flask\n"),
+        (
+            &format!("{long}/app.py"),
+            "from flask import Flask\napp = Flask(__name__)\n",
+        ),
+        (
+            &format!("{long}/compose.yaml"),
+            "services:\n  db:\n    image: postgres:16\n",
+        ),
+    ]);
+    let deps = t
+        .services
+        .iter()
+        .find(|s| s.kind == ServiceType::ComposeStack)
+        .unwrap();
+    assert_eq!(deps.name, format!("{}-deps", "x".repeat(95)));
+    assert!(crate::detect::names::is_valid(&deps.name));
+}
