@@ -108,13 +108,6 @@ impl Manifests {
     }
 }
 
-impl Workload {
-    /// Every image of its containers.
-    pub fn images(&self) -> impl Iterator<Item = &str> {
-        self.containers.iter().map(|c| c.image.as_str())
-    }
-}
-
 /// Whether a workspace-relative folder holds Kubernetes manifests (by its path).
 pub fn is_manifest_dir(rel: &str) -> bool {
     let contains = |c: &str, needle: &str| {
