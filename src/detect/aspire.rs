@@ -57,6 +57,10 @@ static IDENT: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"[A-Za-z_]\
 
 /// The app host in this folder, when its project file is one.
 pub fn app_host(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<AppHost> {
+    // Every app host has its entry file; most folders have neither.
+    if !ENTRY.iter().any(|f| folder.has(f)) {
+        return None;
+    }
     let proj = folder.files_ending(".csproj").find(|f| {
         folder.read_opt(f).is_some_and(|t| {
             t.contains("Aspire.AppHost.Sdk")

@@ -139,9 +139,9 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
     } else {
         Vec::new()
     };
-    let test_harness = under_any(&folder.rel, TEST_DIRS);
     let service = combine(folder, findings);
     let service = service.map(|mut d| {
+        let test_harness = under_any(&folder.rel, TEST_DIRS);
         if d.service.kind == ServiceType::ComposeStack {
             let mut scratch = Vec::new();
             d.compose = compose::parse(folder, &mut scratch).map(Box::new);

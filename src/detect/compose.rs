@@ -191,9 +191,9 @@ pub fn is_overlay(name: &str) -> bool {
 /// The folder's overlay files ([`is_overlay`]), each parsed on its own (after `.env`
 /// interpolation). An overlay without `services` is skipped; invalid YAML is a diagnostic.
 pub fn overlays(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Vec<Stack> {
-    let names: Vec<&String> = folder
-        .files
+    let names: Vec<&str> = ["compose", "docker-compose"]
         .iter()
+        .flat_map(|p| folder.files_starting(p))
         .filter(|f| is_overlay(f))
         .take(OVERLAY_CAP)
         .collect();
@@ -206,7 +206,7 @@ pub fn overlays(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Vec<Stack> {
         match load(folder, name, &vars) {
             Some(Ok(doc)) => {
                 if let Ok(mut stack) = members_of(&doc, &folder.rel, folder, &vars) {
-                    stack.file.clone_from(name);
+                    stack.file = name.to_string();
                     out.push(stack);
                 }
             }

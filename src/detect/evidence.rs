@@ -86,6 +86,9 @@ pub fn by_path(drafts: &Drafts<'_>) -> std::collections::HashMap<String, usize> 
 /// A build tool image (a Dockerfile that starts nothing, [`Draft::tool_image`]) inside another
 /// service's folder is a helper of that service (a code generator's image): shown, not deployed.
 pub fn tool_images(drafts: &mut Drafts<'_>) {
+    if !drafts.iter().any(|(_, d)| d.tool_image) {
+        return;
+    }
     let index = by_path(drafts);
     for i in 0..drafts.len() {
         let d = &drafts[i].1;
@@ -118,6 +121,9 @@ pub fn tool_images(drafts: &mut Drafts<'_>) {
 /// .NET Aspire app hosts: the dependencies they wire between the projects they run, the names those
 /// projects are reached by; the host itself orchestrates a developer's machine and is not deployed.
 pub fn app_hosts(drafts: &mut Drafts<'_>, results: &[FolderResult], links: &mut Links) {
+    if results.iter().all(|r| r.app_host.is_none()) {
+        return;
+    }
     let index = by_path(drafts);
     for r in results {
         let Some(host) = &r.app_host else {

@@ -10,8 +10,8 @@ use super::folder::Folder;
 use super::lang;
 use super::model::Diagnostic;
 
-/// The file names skaffold reads.
-const FILES: &[&str] = &["skaffold.yaml", "skaffold.yml"];
+/// The file skaffold reads (without `-f`).
+const FILES: &[&str] = &["skaffold.yaml"];
 /// At most this many artifacts are kept per file.
 const CAP: usize = 256;
 

@@ -60,6 +60,14 @@ impl ImageIndex {
     /// Indexes the drafts (after names are assigned) and the skaffold artifacts of the results.
     pub fn new(drafts: &Drafts<'_>, results: &[FolderResult]) -> Self {
         let mut ix = ImageIndex::default();
+        // Only compose files and manifests name images.
+        let asked = drafts.iter().any(|(_, d)| d.compose.is_some())
+            || results
+                .iter()
+                .any(|r| !r.overlays.is_empty() || !r.manifests.workloads.is_empty());
+        if !asked {
+            return ix;
+        }
         for r in results {
             for a in &r.artifacts {
                 ix.add_built(&a.image, &a.dir);

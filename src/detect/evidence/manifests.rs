@@ -23,6 +23,9 @@ pub fn apply(
     images: &ImageIndex,
     links: &mut Links,
 ) {
+    if results.iter().all(|r| r.manifests.workloads.is_empty()) {
+        return;
+    }
     let index = by_path(drafts);
     let by_name: HashMap<String, usize> = drafts
         .iter()

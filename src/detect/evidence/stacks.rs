@@ -35,6 +35,9 @@ struct Claim {
 
 /// Stack membership of source and mounted folders, dev alternatives, backing-service stacks.
 pub fn claim(drafts: &mut Drafts<'_>, images: &ImageIndex, links: &mut Links) {
+    if !drafts.iter().any(|(_, d)| d.compose.is_some()) {
+        return;
+    }
     let index = by_path(drafts);
     for si in 0..drafts.len() {
         let d = &drafts[si].1;
@@ -276,6 +279,9 @@ pub fn overlays(
     images: &ImageIndex,
     links: &mut Links,
 ) {
+    if results.iter().all(|r| r.overlays.is_empty()) {
+        return;
+    }
     let index = by_path(drafts);
     let stack_at: HashMap<String, usize> = drafts
         .iter()
