@@ -188,7 +188,7 @@ fn a_compose_file_of_backing_services_beside_an_app_yields_the_app_and_its_deps(
     no_diagnostics(&t);
     assert_eq!(
         names(&t),
-        ["blog", "blog-deps", "shop", "shop-deps", "store"]
+        ["blog-deps", "blog", "shop-deps", "shop", "store"]
     );
     let blog = svc(&t, "blog");
     assert_eq!(blog["path"], "blog");

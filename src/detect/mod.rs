@@ -428,8 +428,16 @@ pub fn assemble(workspace: &Path, results: &[FolderResult], extra: &[Diagnostic]
     evidence::manifests::apply(&mut drafts, results, &images, &mut links);
 
     // Dependencies and order.
-    // A backing-service stack comes right after the app of its folder.
-    drafts.sort_by(|a, b| path_key(&a.1.service.path).cmp(&path_key(&b.1.service.path)));
+    // A backing-service stack comes right before the app of its folder (a view that keeps one
+    // service per folder, the cockpit's tree, keeps the app).
+    drafts.sort_by(|a, b| {
+        path_key(&a.1.service.path)
+            .cmp(&path_key(&b.1.service.path))
+            .then_with(|| {
+                let app = |d: &Draft| d.service.kind != ServiceType::ComposeStack;
+                app(&a.1).cmp(&app(&b.1))
+            })
+    });
     let mut services: Vec<Service> = drafts.iter().map(|(_, d)| d.service.clone()).collect();
     let evidence: Vec<deps::Evidence<'_>> = drafts
         .iter()
