@@ -84,7 +84,8 @@ pub fn by_path(drafts: &Drafts<'_>) -> std::collections::HashMap<String, usize> 
 }
 
 /// A build tool image (a Dockerfile that starts nothing, [`Draft::tool_image`]) inside another
-/// service's folder is a helper of that service (a code generator's image): shown, not deployed.
+/// service's folder is a helper of that service (a code generator's image): shown, not deployed
+/// (nor part of the stack that deploys the service: nothing builds it).
 pub fn tool_images(drafts: &mut Drafts<'_>) {
     if !drafts.iter().any(|(_, d)| d.tool_image) {
         return;
@@ -107,13 +108,8 @@ pub fn tool_images(drafts: &mut Drafts<'_>) {
             }
             cur = super::walker::split_rel(cur).0;
         };
-        if let Some(o) = owner
-            && o != i
-        {
-            let parent_stack = drafts[o].1.service.stack.clone();
-            let s = &mut drafts[i].1.service;
-            s.deployable = false;
-            s.stack = parent_stack;
+        if owner.is_some_and(|o| o != i) {
+            drafts[i].1.service.deployable = false;
         }
     }
 }
