@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 
 use super::ANALYZERS;
+use super::aspire;
 use super::compose;
 use super::dapr;
 use super::envfile;
@@ -14,6 +15,7 @@ use super::folder::Folder;
 use super::kube;
 use super::model::{Diagnostic, HealthCheck, Service, ServiceType};
 use super::ports::{self, PortHint, PortSource};
+use super::skaffold;
 
 /// What the analysis of one folder gave.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,11 +28,18 @@ pub struct FolderResult {
     pub service: Option<Draft>,
     /// Problems found while reading this folder's files.
     pub diagnostics: Vec<Diagnostic>,
-    /// Kubernetes workloads declared in this folder's manifests: dependency evidence for the
-    /// services they run.
-    pub workloads: Vec<kube::Workload>,
+    /// Kubernetes workloads, ConfigMaps and Services declared in this folder's manifests: evidence
+    /// for the folders their images are built from.
+    pub manifests: kube::Manifests,
     /// What this folder's files say about other folders (a `dapr.yaml`'s apps: port, command).
     pub folder_hints: Vec<dapr::FolderHint>,
+    /// Compose overlays of this folder (`compose.*.yaml`, `docker-compose-*.yml`): evidence for the
+    /// folders they build, never deployed on their own.
+    pub overlays: Vec<compose::Stack>,
+    /// Images this folder's `skaffold.yaml` builds, with their folders.
+    pub artifacts: Vec<skaffold::Artifact>,
+    /// The .NET Aspire app host in this folder: the projects it runs and their dependencies.
+    pub app_host: Option<aspire::AppHost>,
 }
 
 /// A service before workspace-wide assembly (names, stacks, dependencies, order).
@@ -47,12 +56,19 @@ pub struct Draft {
     pub code_hosts: Vec<String>,
     /// Upstream hosts of a proxy.
     pub proxy_targets: Vec<String>,
-    /// For a compose stack: port evidence per member (same order as `service.members`) for the
-    /// member's build folder.
-    pub member_hints: Vec<Vec<PortHint>>,
-    /// For a compose stack: each member's `environment` and `env_file` pairs (same order as
-    /// `service.members`), for port variables of the member's build folder.
-    pub member_env: Vec<Vec<(String, String)>>,
+    /// For a compose stack: the parsed file (per member: port evidence, environment, Dockerfile,
+    /// other host names), for the folders its members are built from.
+    pub compose: Option<Box<compose::Stack>>,
+    /// For a compose stack: what the folder is without its compose file (its Dockerfile or
+    /// language), for a compose file that only runs the app's backing services or that is a dev
+    /// alternative of an enclosing stack.
+    pub without_compose: Option<Box<Draft>>,
+    /// Container images the folder's own build produces (Maven/Gradle image builds).
+    pub images: Vec<String>,
+    /// Container env of the Kubernetes workloads that run this folder (filled by the assembly).
+    pub manifest_env: Vec<(String, String)>,
+    /// The folder is a Dockerfile whose image starts nothing (a build tool image).
+    pub tool_image: bool,
     /// Folders (relative to this one) its Dockerfile copies into the image.
     pub copies: Vec<String>,
     /// Folders (relative to this one) that are part of it: libraries it uses, page folders.
@@ -91,7 +107,7 @@ fn is_language(f: &Finding) -> bool {
 pub fn analyze_folder(folder: &Folder) -> FolderResult {
     let mut diagnostics = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
-    let workloads = kube::workloads(folder, &mut diagnostics);
+    let manifests = kube::manifests(folder, &mut diagnostics);
     let folder_hints = dapr::app_hints(folder, &mut diagnostics);
     if under_any(&folder.rel, TOOLING_DIRS) {
         return FolderResult {
@@ -99,26 +115,46 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
             folder_name: folder.name(),
             service: None,
             diagnostics,
-            workloads,
+            manifests,
             folder_hints,
+            overlays: Vec::new(),
+            artifacts: Vec::new(),
+            app_host: None,
         };
     }
+    let overlays = compose::overlays(folder, &mut diagnostics);
+    let artifacts = skaffold::artifacts(folder, &mut diagnostics);
+    let app_host = aspire::app_host(folder, &mut diagnostics);
     for analyzer in ANALYZERS {
         if let Some(mut f) = analyzer(folder, &mut diagnostics) {
             diagnostics.append(&mut f.diagnostics);
             findings.push(f);
         }
     }
+    // What the folder is without its compose file, when the compose file wins.
+    let rest: Vec<Finding> = if findings.iter().any(|f| f.rank == Rank::Compose) {
+        findings
+            .iter()
+            .filter(|f| f.rank != Rank::Compose)
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     let service = combine(folder, findings);
     let service = service.map(|mut d| {
+        let test_harness = under_any(&folder.rel, TEST_DIRS);
         if d.service.kind == ServiceType::ComposeStack {
             let mut scratch = Vec::new();
-            if let Some(stack) = compose::parse(folder, &mut scratch) {
-                d.member_hints = stack.member_hints;
-                d.member_env = stack.member_env;
-            }
+            d.compose = compose::parse(folder, &mut scratch).map(Box::new);
+            d.without_compose = combine(folder, rest).map(|mut alt| {
+                if test_harness {
+                    alt.service.deployable = false;
+                }
+                Box::new(alt)
+            });
         }
-        if under_any(&folder.rel, TEST_DIRS) {
+        if test_harness {
             d.service.deployable = false;
         }
         d
@@ -130,8 +166,11 @@ pub fn analyze_folder(folder: &Folder) -> FolderResult {
         folder_name: folder.name(),
         service,
         diagnostics,
-        workloads,
+        manifests,
         folder_hints,
+        overlays,
+        artifacts,
+        app_host,
     }
 }
 
@@ -202,12 +241,19 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
     let mut port_vars: Vec<String> = Vec::new();
     let mut copies: Vec<String> = Vec::new();
     let mut parts: Vec<String> = Vec::new();
+    let mut images: Vec<String> = Vec::new();
     // What each list holds already: the merges stay linear however much evidence a file gives.
+    let mut seen_images: HashSet<String> = HashSet::new();
     let mut seen_copies: HashSet<String> = HashSet::new();
     let mut seen_env: HashSet<(String, String)> = HashSet::new();
     let mut seen_hosts: HashSet<String> = HashSet::new();
     let mut seen_targets: HashSet<String> = HashSet::new();
     for f in &findings {
+        for im in &f.images {
+            if seen_images.insert(im.clone()) {
+                images.push(im.clone());
+            }
+        }
         for v in &f.port_vars {
             if !port_vars.contains(v) {
                 port_vars.push(v.clone());
@@ -259,11 +305,26 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
             }
         }
     }
-    for file in [".env", ".env.example"] {
-        if let Some(text) = folder.env_file(file) {
-            for kv in envfile::parse(text) {
-                if seen_env.insert(kv.clone()) {
-                    env_evidence.push(kv);
+    // Beside a compose file, `.env` holds the project's interpolation variables (often every
+    // service's address, overlays' included), not one container's environment: the members'
+    // `environment` entries that use them are the stack's evidence.
+    if win.kind == ServiceType::ComposeStack {
+        let dotenv: HashSet<(String, String)> = [".env", ".env.example"]
+            .iter()
+            .filter_map(|f| folder.env_file(f))
+            .flat_map(envfile::parse)
+            .collect();
+        if !dotenv.is_empty() {
+            let compose_pairs: HashSet<&(String, String)> = win.env_evidence.iter().collect();
+            env_evidence.retain(|kv| compose_pairs.contains(kv) || !dotenv.contains(kv));
+        }
+    } else {
+        for file in [".env", ".env.example"] {
+            if let Some(text) = folder.env_file(file) {
+                for kv in envfile::parse(text) {
+                    if seen_env.insert(kv.clone()) {
+                        env_evidence.push(kv);
+                    }
                 }
             }
         }
@@ -326,8 +387,11 @@ pub fn combine(folder: &Folder, mut findings: Vec<Finding>) -> Option<Draft> {
         env_evidence,
         code_hosts,
         proxy_targets,
-        member_hints: Vec::new(),
-        member_env: Vec::new(),
+        compose: None,
+        without_compose: None,
+        images,
+        manifest_env: Vec::new(),
+        tool_image: win.rank == Rank::Dockerfile && win.tool_image,
         copies,
         parts,
         port_vars,

@@ -4,7 +4,12 @@
 //! fail), after `${VAR}` interpolation with the `.env` file of the compose folder. Each entry of
 //! `services` becomes a [`Member`]: image, build context (made workspace-relative), container and
 //! published ports, `depends_on` with conditions, healthcheck. Member `environment` and `env_file`
-//! values become dependency evidence.
+//! values become dependency evidence. `docker-compose.override.yml` (or `compose.override.yaml`) is
+//! merged into the file as compose merges it ([`merge`]); the other files of the folder named like
+//! `compose.*.yaml` or `docker-compose-*.yml` are overlays ([`overlays`]): read as evidence for the
+//! folders they build, never a stack of their own.
+
+mod merge;
 
 use std::collections::BTreeMap;
 
@@ -24,8 +29,19 @@ pub const COMPOSE_FILES: [&str; 4] = [
     "docker-compose.yml",
 ];
 
+/// Override files compose merges into the base file of the folder, the first one found.
+pub const OVERRIDE_FILES: [&str; 4] = [
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yaml",
+    "docker-compose.override.yml",
+];
+
+/// At most this many overlay files of one folder are read.
+const OVERLAY_CAP: usize = 16;
+
 /// A parsed compose file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Stack {
     /// The compose file name inside the folder.
     pub file: String,
@@ -38,6 +54,31 @@ pub struct Stack {
     pub env_evidence: Vec<(String, String)>,
     /// Per member (same order as `members`): its own `environment` and `env_file` pairs.
     pub member_env: Vec<Vec<(String, String)>>,
+    /// Per member (same order as `members`): the Dockerfile its `build.dockerfile` names,
+    /// workspace-relative (`src/ad/Dockerfile` for `{context: ./, dockerfile: src/ad/Dockerfile}`).
+    pub member_dockerfiles: Vec<Option<String>>,
+    /// Per member (same order as `members`): other host names it answers to (`container_name`,
+    /// `hostname`).
+    pub member_aliases: Vec<Vec<String>>,
+}
+
+impl Stack {
+    /// The folder a member's image is built from: the folder of its Dockerfile when that file is the
+    /// folder's own `Dockerfile`/`Containerfile` inside the build context (a root context with
+    /// `dockerfile: src/ad/Dockerfile` gives `src/ad`), else its build context.
+    pub fn build_folder(&self, i: usize) -> Option<String> {
+        let m = self.members.get(i)?;
+        let ctx = m.build.as_deref()?;
+        if let Some(Some(df)) = self.member_dockerfiles.get(i) {
+            let (dir, file) = super::walker::split_rel(df);
+            let own = file == "Dockerfile" || file == "Containerfile";
+            let inside = ctx == "." || dir == ctx || dir.starts_with(&format!("{ctx}/"));
+            if own && inside && dir != "." {
+                return Some(dir.to_string());
+            }
+        }
+        Some(ctx.to_string())
+    }
 }
 
 /// Images of data stores and brokers: their published ports are not the stack's entry point.
@@ -105,46 +146,121 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     Some(f)
 }
 
-/// Reads and parses the folder's compose file. `None` (with a diagnostic when a file exists) when
-/// there is no usable compose file.
+/// Reads and parses the folder's compose file, merged with its override file when there is one.
+/// `None` (with a diagnostic when a file exists) when there is no usable compose file.
 pub fn parse(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
     let file = COMPOSE_FILES.iter().find(|n| folder.has(n))?;
-    let path = folder.rel_path(file);
-    let text = match folder.read(file) {
-        Ok(Some(t)) => t,
-        Ok(None) => return None,
-        Err(e) => {
-            diags.push(Diagnostic::new(path, e.to_string()));
-            return None;
-        }
-    };
-    let vars = folder
-        .env_file(".env")
-        .map(envfile::parse)
-        .unwrap_or_default();
-    let text = match envfile::try_interpolate(&text, &vars, envfile::MAX_EXPANDED) {
-        Ok(t) => t,
+    let vars = env_vars(folder);
+    let mut doc = match load(folder, file, &vars)? {
+        Ok(doc) => doc,
         Err(msg) => {
-            diags.push(Diagnostic::new(path, msg));
+            diags.push(Diagnostic::new(folder.rel_path(file), msg));
             return None;
         }
     };
-    match parse_text(&text, &folder.rel, folder) {
+    if let Some(over) = OVERRIDE_FILES.iter().find(|n| folder.has(n)) {
+        match load(folder, over, &vars) {
+            Some(Ok(o)) => merge::merge(&mut doc, o),
+            Some(Err(msg)) => diags.push(Diagnostic::new(folder.rel_path(over), msg)),
+            None => {}
+        }
+    }
+    match members_of(&doc, &folder.rel, folder, &vars) {
         Ok(mut stack) => {
             stack.file = (*file).to_string();
             Some(stack)
         }
         Err(msg) => {
-            diags.push(Diagnostic::new(path, msg));
+            diags.push(Diagnostic::new(folder.rel_path(file), msg));
             None
         }
     }
 }
 
+/// Whether a file name is a compose overlay: `compose.*.yaml`, `compose-*.yaml`,
+/// `docker-compose.*.yml`, `docker-compose-*.yml` (either extension), neither a base file nor an
+/// override file.
+pub fn is_overlay(name: &str) -> bool {
+    let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    let prefixed = ["compose.", "compose-", "docker-compose.", "docker-compose-"]
+        .iter()
+        .any(|p| name.starts_with(p));
+    yaml && prefixed && !COMPOSE_FILES.contains(&name) && !OVERRIDE_FILES.contains(&name)
+}
+
+/// The folder's overlay files ([`is_overlay`]), each parsed on its own (after `.env`
+/// interpolation). An overlay without `services` is skipped; invalid YAML is a diagnostic.
+pub fn overlays(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Vec<Stack> {
+    let names: Vec<&str> = ["compose", "docker-compose"]
+        .iter()
+        .flat_map(|p| folder.files_starting(p))
+        .filter(|f| is_overlay(f))
+        .take(OVERLAY_CAP)
+        .collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let vars = env_vars(folder);
+    let mut out = Vec::new();
+    for name in names {
+        match load(folder, name, &vars) {
+            Some(Ok(doc)) => {
+                if let Ok(mut stack) = members_of(&doc, &folder.rel, folder, &vars) {
+                    stack.file = name.to_string();
+                    out.push(stack);
+                }
+            }
+            Some(Err(msg)) => diags.push(Diagnostic::new(folder.rel_path(name), msg)),
+            None => {}
+        }
+    }
+    out
+}
+
+/// The variables of the folder's `.env` file (values may use the variables above them).
+fn env_vars(folder: &Folder) -> BTreeMap<String, String> {
+    folder
+        .env_file(".env")
+        .map(envfile::parse_resolved)
+        .unwrap_or_default()
+}
+
+/// Reads one compose file of the folder, interpolates it with `vars` and parses its YAML. `None` when
+/// it cannot be read as text (a read error is reported as the parse error).
+fn load(
+    folder: &Folder,
+    file: &str,
+    vars: &BTreeMap<String, String>,
+) -> Option<Result<Value, String>> {
+    let text = match folder.read(file) {
+        Ok(Some(t)) => t,
+        Ok(None) => return None,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let text = match envfile::try_interpolate(&text, vars, envfile::MAX_EXPANDED) {
+        Ok(t) => t,
+        Err(msg) => return Some(Err(msg)),
+    };
+    Some(super::yaml::parse(&text).map_err(|e| format!("invalid YAML: {e}")))
+}
+
 /// Parses compose YAML text (already interpolated). `rel` is the compose folder's workspace-relative
 /// path, used to make build contexts workspace-relative; `folder` reads `env_file`s.
+#[cfg(test)]
 fn parse_text(text: &str, rel: &str, folder: &Folder) -> Result<Stack, String> {
     let doc: Value = super::yaml::parse(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    members_of(&doc, rel, folder, &BTreeMap::new())
+}
+
+/// The members of a parsed compose document. `rel` is the compose folder's workspace-relative
+/// path, used to make build contexts workspace-relative; `folder` reads `env_file`s; `vars` gives
+/// the values of `environment` entries named without one (`- AD_PORT`).
+fn members_of(
+    doc: &Value,
+    rel: &str,
+    folder: &Folder,
+    vars: &BTreeMap<String, String>,
+) -> Result<Stack, String> {
     let services = match doc.get("services") {
         Some(Value::Mapping(m)) => m,
         Some(_) => return Err("`services` is not a mapping".to_string()),
@@ -160,6 +276,23 @@ fn parse_text(text: &str, rel: &str, folder: &Folder) -> Result<Stack, String> {
         let mut hints = Vec::new();
         m.image = v.get("image").and_then(scalar);
         m.build = v.get("build").and_then(|b| build_context(b, rel));
+        let dockerfile = match (v.get("build"), m.build.as_deref()) {
+            (Some(b @ Value::Mapping(_)), Some(ctx)) => b
+                .get("dockerfile")
+                .and_then(scalar)
+                .filter(|d| !d.contains("://"))
+                .and_then(|d| join_rel(ctx, &d)),
+            _ => None,
+        };
+        let mut aliases = Vec::new();
+        for key in ["container_name", "hostname"] {
+            if let Some(a) = v.get(key).and_then(scalar)
+                && a != name
+                && !aliases.contains(&a)
+            {
+                aliases.push(a);
+            }
+        }
         if let Some(Value::Sequence(ps)) = v.get("ports") {
             for p in ps {
                 if let Some((container, published)) = port_entry(p) {
@@ -210,6 +343,14 @@ fn parse_text(text: &str, rel: &str, folder: &Folder) -> Result<Stack, String> {
             hints.push(PortHint::new(p, PortSource::RuntimeConfig));
         }
         let mut env = environment(v.get("environment"));
+        // `- AD_PORT` takes its value from the project's environment (the `.env` file).
+        for (k, val) in env.iter_mut() {
+            if val.is_empty()
+                && let Some(x) = vars.get(k)
+            {
+                val.clone_from(x);
+            }
+        }
         if let Some(files) = v.get("env_file") {
             for f in env_files(files) {
                 if let Some(t) = folder.read_opt(&f) {
@@ -238,6 +379,8 @@ fn parse_text(text: &str, rel: &str, folder: &Folder) -> Result<Stack, String> {
         stack.members.push(m);
         stack.member_hints.push(hints);
         stack.member_env.push(env.into_iter().collect());
+        stack.member_dockerfiles.push(dockerfile);
+        stack.member_aliases.push(aliases);
     }
     Ok(stack)
 }
@@ -565,5 +708,71 @@ services:
         assert_eq!(join_rel("a", "..").as_deref(), Some("."));
         assert_eq!(join_rel("a", "../.."), None);
         assert_eq!(join_rel("a", "/abs"), None);
+    }
+
+    #[test]
+    fn dockerfiles_env_from_dotenv_and_overrides() {
+        let (_d, mut folder) = crate::detect::lang::testutil::temp(&[
+            (
+                ".env",
+                "APP_PORT=7100\nAPP_ADDR=app:${APP_PORT}\nAPP_DOCKERFILE=./svc/app/Dockerfile\n",
+            ),
+            (
+                "compose.yaml",
+                "services:\n  app:\n    build: {context: ./, dockerfile: ${APP_DOCKERFILE}}\n    ports: [\"${APP_PORT}\"]\n    environment: [APP_PORT, UNSET]\n    container_name: app-main\n  side:\n    build: {context: ./side, dockerfile: ../docker/side.Dockerfile}\n    environment: {APP_ADDR: null}\n",
+            ),
+            (
+                "compose.override.yaml",
+                "services:\n  app:\n    ports: [\"9229:9229\"]\n    environment: {DEBUG: \"1\"}\n",
+            ),
+            (
+                "compose.ci.yaml",
+                "services:\n  tests:\n    build: ./tests\n",
+            ),
+            ("docker-compose-notes.yml", "just: text\n"),
+            ("compose.bad.yaml", "services: [\n"),
+        ]);
+        folder.rel = ".".to_string();
+        let mut diags = Vec::new();
+        let s = parse(&folder, &mut diags).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        let app = &s.members[0];
+        assert_eq!(app.build.as_deref(), Some("."));
+        assert_eq!(
+            s.member_dockerfiles[0].as_deref(),
+            Some("svc/app/Dockerfile")
+        );
+        assert_eq!(s.build_folder(0).as_deref(), Some("svc/app"));
+        assert_eq!(app.ports, vec![7100, 9229]);
+        assert_eq!(
+            s.member_env[0],
+            vec![
+                ("APP_PORT".to_string(), "7100".to_string()),
+                ("DEBUG".to_string(), "1".to_string()),
+                ("UNSET".to_string(), String::new()),
+            ]
+        );
+        assert_eq!(s.member_aliases[0], vec!["app-main"]);
+        // A Dockerfile outside the context is not the source folder: the context is.
+        assert_eq!(
+            s.member_dockerfiles[1].as_deref(),
+            Some("docker/side.Dockerfile")
+        );
+        assert_eq!(s.build_folder(1).as_deref(), Some("side"));
+        assert_eq!(
+            s.member_env[1],
+            vec![("APP_ADDR".to_string(), "app:7100".to_string())]
+        );
+        let o = overlays(&folder, &mut diags);
+        assert_eq!(o.len(), 1);
+        assert_eq!(o[0].file, "compose.ci.yaml");
+        assert_eq!(o[0].members[0].build.as_deref(), Some("tests"));
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].path, "compose.bad.yaml");
+        assert!(is_overlay("docker-compose.prod.yml"));
+        assert!(is_overlay("compose-dev.yaml"));
+        assert!(!is_overlay("docker-compose.override.yml"));
+        assert!(!is_overlay("compose.yaml"));
+        assert!(!is_overlay("compose.txt"));
     }
 }

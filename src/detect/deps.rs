@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::evidence::Links;
 use super::model::{Dependency, EdgeKind, Service};
 
 /// Evidence of one service, beside the service itself.
@@ -26,6 +27,9 @@ pub struct Edge {
     /// The name the evidence names (a service or a stack member).
     pub name: String,
     pub evidence: String,
+    /// Stated after the fact (a callback address set on a service once the others are defined):
+    /// a soft edge that yields to the others when they form a cycle.
+    pub late: bool,
 }
 
 /// Key suffixes whose values are never service hosts (`POSTGRES_DATABASE=api` names a database).
@@ -93,11 +97,31 @@ pub fn hosts_of(key: &str, value: &str) -> Vec<String> {
 }
 
 /// Resolves every dependency edge and fills `depends_on` and `dependencies` of each service.
-/// `evidence[i]` belongs to `services[i]`.
-pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>]) -> Vec<Edge> {
+/// `evidence[i]` belongs to `services[i]`; `links` holds what the evidence across files found: the
+/// source folders of stack members, edges it stated, other host names of services.
+pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>], links: &Links) -> Vec<Edge> {
     let mut by_name: HashMap<String, usize> = HashMap::new();
     for (i, s) in services.iter().enumerate() {
         by_name.entry(s.name.to_ascii_lowercase()).or_insert(i);
+    }
+    let index_of = |name: &str| by_name.get(&name.to_ascii_lowercase()).copied();
+    // (stack, member) -> source folder; source folder -> its member.
+    let mut source_of: HashMap<(usize, &str), usize> = HashMap::new();
+    let mut member_of: HashMap<usize, String> = HashMap::new();
+    for src in &links.sources {
+        if let (Some(st), Some(f)) = (index_of(&src.stack), index_of(&src.folder)) {
+            source_of.entry((st, src.member.as_str())).or_insert(f);
+            member_of
+                .entry(f)
+                .or_insert_with(|| src.member.to_ascii_lowercase());
+        }
+    }
+    // Other host names: (target, listed name).
+    let mut alias: HashMap<&str, (usize, &str)> = HashMap::new();
+    for a in &links.aliases {
+        if let Some(t) = index_of(&a.service) {
+            alias.entry(a.host.as_str()).or_insert((t, a.name.as_str()));
+        }
     }
     // Stack member name -> (stack index); first stack in path order wins.
     let mut by_member: HashMap<String, usize> = HashMap::new();
@@ -106,18 +130,27 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>]) -> Vec<Edge>
             by_member.entry(m.name.to_ascii_lowercase()).or_insert(i);
         }
     }
-    let stack_index = |name: &str| services.iter().position(|s| s.name == name);
-
     let mut edges: Vec<Edge> = Vec::new();
+    // Edges the evidence across files stated (an app on its backing services, overlays).
+    for e in &links.edges {
+        if let (Some(from), Some(to)) = (index_of(&e.from), index_of(&e.to))
+            && from != to
+        {
+            edges.push(Edge {
+                from,
+                to,
+                kind: e.kind,
+                name: e.name.clone(),
+                evidence: e.evidence.clone(),
+                late: e.late,
+            });
+        }
+    }
     // Hard edges from compose depends_on.
     for (si, s) in services.iter().enumerate() {
         for m in &s.members {
-            // The folder this member builds, when it is a listed service of this stack.
-            let member_folder = m.build.as_deref().and_then(|b| {
-                services
-                    .iter()
-                    .position(|x| x.path == b && x.stack.as_deref() == Some(s.name.as_str()))
-            });
+            // The folder this member's image comes from, when it is a listed service.
+            let member_folder = source_of.get(&(si, m.name.as_str())).copied();
             for d in &m.depends_on {
                 let cond = m
                     .conditions
@@ -134,6 +167,7 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>]) -> Vec<Edge>
                             kind: EdgeKind::Hard,
                             name: d.clone(),
                             evidence,
+                            late: false,
                         });
                     }
                     continue;
@@ -151,6 +185,7 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>]) -> Vec<Edge>
                         kind: EdgeKind::Hard,
                         name: d.clone(),
                         evidence,
+                        late: false,
                     });
                 }
             }
@@ -159,14 +194,7 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>]) -> Vec<Edge>
     // Soft edges from configuration values, code literals and proxy upstreams.
     for (i, ev) in evidence.iter().enumerate().take(services.len()) {
         let s = &services[i];
-        let own_member: Option<String> = s.stack.as_ref().and_then(|st| {
-            let stack = &services[stack_index(st)?];
-            stack
-                .members
-                .iter()
-                .find(|m| m.build.as_deref() == Some(s.path.as_str()))
-                .map(|m| m.name.to_ascii_lowercase())
-        });
+        let own_member: Option<&String> = member_of.get(&i);
         let mut candidates: Vec<(String, String)> = Vec::new();
         for (k, v) in ev.env {
             for h in hosts_of(k, v) {
@@ -185,17 +213,20 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>]) -> Vec<Edge>
             candidates.push((h.to_ascii_lowercase(), format!("proxy upstream {h}")));
         }
         for (host, evidence) in candidates {
-            if host == s.name.to_ascii_lowercase() || Some(&host) == own_member.as_ref() {
+            if host == s.name.to_ascii_lowercase() || Some(&host) == own_member {
                 continue;
             }
             if let Some(&t) = by_name.get(&host) {
-                if t != i {
+                // A stack never depends on the folders its own members come from.
+                let own_source = services[t].stack.as_deref() == Some(s.name.as_str());
+                if t != i && !own_source {
                     edges.push(Edge {
                         from: i,
                         to: t,
                         kind: EdgeKind::Soft,
                         name: services[t].name.clone(),
                         evidence,
+                        late: false,
                     });
                 }
                 continue;
@@ -216,6 +247,21 @@ pub fn resolve(services: &mut [Service], evidence: &[Evidence<'_>]) -> Vec<Edge>
                     kind: EdgeKind::Soft,
                     name,
                     evidence,
+                    late: false,
+                });
+                continue;
+            }
+            if let Some(&(t, name)) = alias.get(host.as_str())
+                && t != i
+                && services[t].stack.as_deref() != Some(s.name.as_str())
+            {
+                edges.push(Edge {
+                    from: i,
+                    to: t,
+                    kind: EdgeKind::Soft,
+                    name: name.to_string(),
+                    evidence,
+                    late: false,
                 });
             }
         }
@@ -283,7 +329,7 @@ mod tests {
             },
             Evidence::default(),
         ];
-        let edges = resolve(&mut services, &evidence);
+        let edges = resolve(&mut services, &evidence, &Links::default());
         assert_eq!(edges.len(), 1);
         assert_eq!(edges[0].kind, EdgeKind::Soft);
         assert_eq!(services[0].depends_on, vec!["cartservice"]);

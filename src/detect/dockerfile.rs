@@ -59,6 +59,9 @@ pub struct Parsed {
     /// Sources that `COPY`/`ADD` take from the build context (any stage, not `--from`), relative to
     /// the context, without `./` and trailing `/`; globs, URLs and `.` are left out.
     pub copies: Vec<String>,
+    /// A `COPY`/`ADD` source names a build argument that has no value (`COPY ${JAR}.jar app.jar`
+    /// after `ARG JAR`): the file is a template that builds only with `--build-arg`.
+    pub needs_build_args: bool,
 }
 
 /// The state of the final stage while its chain of stages is replayed.
@@ -139,6 +142,18 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
     }
     f.copies = parsed.copies.clone();
     f.health_path = parsed.healthcheck.as_deref().and_then(health_path);
+    // A template that builds only with `--build-arg`s (a Dockerfile the build tool of several
+    // modules fills in) is not a service of its own.
+    if parsed.needs_build_args {
+        f.helper_only = true;
+    }
+    f.tool_image = f.start_command.is_none()
+        && parsed.expose.is_empty()
+        && parsed.healthcheck.is_none()
+        && parsed
+            .final_base
+            .as_deref()
+            .is_some_and(runs_nothing_by_default);
     Some(f)
 }
 
@@ -168,6 +183,8 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
 
     let mut out = Parsed::default();
     let mut copies_seen: HashSet<String> = HashSet::new();
+    // The variables the current stage has set (`ARG`, `ENV`): a `COPY ${JAR}.jar` needs a value.
+    let mut stage_args: BTreeMap<String, String> = BTreeMap::new();
     let mut args: BTreeMap<String, String> = BTreeMap::new();
     // Every stage with the instructions that shape it; only the final stage's chain of parents is
     // replayed at the end, so the work stays linear in the file however many stages it has.
@@ -241,6 +258,7 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
                 if let Some(n) = &name {
                     by_name.insert(n.clone(), stages.len());
                 }
+                stage_args.clear();
                 stages.push(StageRec {
                     parent,
                     base: image,
@@ -256,6 +274,9 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
                 continue;
             }
             "COPY" | "ADD" => {
+                if copy_needs_args(rest, &stage_args) {
+                    out.needs_build_args = true;
+                }
                 for src in copy_sources(rest) {
                     if copies_seen.insert(src.clone()) {
                         out.copies.push(src);
@@ -264,6 +285,20 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
                 continue;
             }
             "ARG" | "ENV" | "EXPOSE" | "CMD" | "ENTRYPOINT" | "HEALTHCHECK" => {
+                if instr == "ARG" {
+                    // A stage's `ARG NAME` takes the global default of that name, if any.
+                    for a in rest.split_whitespace() {
+                        let (k, v) = a.split_once('=').unwrap_or((a, ""));
+                        let v = if v.is_empty() {
+                            args.get(k).cloned().unwrap_or_default()
+                        } else {
+                            unquote(v)
+                        };
+                        stage_args.insert(k.to_string(), v);
+                    }
+                } else if instr == "ENV" {
+                    stage_args.extend(env_pairs(rest));
+                }
                 (instr, rest.to_string())
             }
             _ => continue,
@@ -398,6 +433,73 @@ fn copy_sources(rest: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether a `COPY`/`ADD` source from the build context (not the destination, not a `--from` copy,
+/// not a URL) uses a variable that has no value in the stage (an `ARG` declared without a default).
+fn copy_needs_args(rest: &str, vars: &BTreeMap<String, String>) -> bool {
+    let words: Vec<&str> = rest
+        .split_whitespace()
+        .filter(|w| !w.starts_with("--"))
+        .collect();
+    if rest.contains("--from") || words.len() < 2 {
+        return false;
+    }
+    words[..words.len() - 1]
+        .iter()
+        .filter(|w| !w.contains("://"))
+        .any(|w| {
+            let mut rest = *w;
+            while let Some(i) = rest.find('$') {
+                let after = rest[i + 1..].trim_start_matches('{');
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                let name = &after[..end];
+                if !name.is_empty() && vars.get(name).is_none_or(String::is_empty) {
+                    return true;
+                }
+                rest = &after[end..];
+            }
+            false
+        })
+}
+
+/// Whether a container of this image, given no `CMD` or `ENTRYPOINT` of its own, starts nothing that
+/// serves: a language toolchain (its default command is a REPL or a shell) or a bare OS image.
+pub fn runs_nothing_by_default(image: &str) -> bool {
+    let (repo, tag) = repo_and_tag(image);
+    let last = repo.rsplit('/').next().unwrap_or(&repo);
+    let starts = |p: &str| last == p || last.starts_with(&format!("{p}-"));
+    if starts("php") {
+        return !(tag.contains("apache") || tag.contains("fpm"));
+    }
+    repo.contains("dotnet/sdk")
+        || [
+            "node",
+            "python",
+            "pypy",
+            "golang",
+            "rust",
+            "openjdk",
+            "eclipse-temurin",
+            "amazoncorretto",
+            "maven",
+            "gradle",
+            "ruby",
+            "elixir",
+            "alpine",
+            "debian",
+            "ubuntu",
+            "busybox",
+            "fedora",
+            "centos",
+            "rockylinux",
+            "almalinux",
+            "archlinux",
+        ]
+        .iter()
+        .any(|p| starts(p))
+}
+
 fn heredoc_markers(rest: &str) -> Vec<String> {
     static RE: LazyLock<Option<Regex>> =
         LazyLock::new(|| Regex::new(r#"<<-?\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?"#).ok());
@@ -523,6 +625,9 @@ pub fn image_default_port(image: &str) -> Option<u16> {
         "memcached" => 11211,
         "rabbitmq" => 5672,
         "elasticsearch" | "opensearch" => 9200,
+        "kafka" | "cp-kafka" => 9092,
+        "zookeeper" | "cp-zookeeper" => 2181,
+        "nats" => 4222,
         _ => return None,
     })
 }
@@ -668,6 +773,8 @@ mod tests {
             ("php:8.3-fpm", None),
             ("python:3.12", None),
             ("localhost:5000/mysql", Some(3306)),
+            ("apache/kafka:4.0.0@sha256:abc", Some(9092)),
+            ("confluentinc/cp-zookeeper:7.6.0", Some(2181)),
         ] {
             assert_eq!(image_default_port(image), port, "{image}");
         }
@@ -700,5 +807,55 @@ mod tests {
         assert_eq!(runtime_of_image("eclipse-temurin:21"), Some("java"));
         assert_eq!(runtime_of_image("localhost:5000/node"), Some("node"));
         assert_eq!(runtime_of_image("alpine"), None);
+    }
+
+    #[test]
+    fn a_template_that_needs_build_args_is_no_service_of_its_own() {
+        let p = parse("FROM eclipse-temurin:21\nARG JAR\nCOPY ${JAR}.jar app.jar\nENTRYPOINT [\"java\", \"-jar\", \"app.jar\"]\n").unwrap();
+        assert!(p.needs_build_args);
+        // A default, a URL or a copy from another stage builds without arguments.
+        for text in [
+            "FROM alpine\nARG JAR=app\nCOPY ${JAR}.jar /app.jar\n",
+            "FROM alpine\nARG V\nADD https://example.test/v$V/agent.jar /agent.jar\n",
+            "FROM alpine AS b\nARG OUT\nFROM alpine\nCOPY --from=b /out/$OUT /x\n",
+        ] {
+            assert!(!parse(text).unwrap().needs_build_args, "{text}");
+        }
+        let (_d, f) = crate::detect::lang::testutil::temp(&[(
+            "Dockerfile",
+            "FROM eclipse-temurin:21\nARG JAR\nCOPY ${JAR}.jar app.jar\n",
+        )]);
+        assert!(analyze(&f, &mut Vec::new()).unwrap().helper_only);
+    }
+
+    #[test]
+    fn toolchain_and_os_images_run_nothing_by_default() {
+        for image in [
+            "golang:1.22-alpine",
+            "node:20",
+            "alpine:3.20",
+            "php:8.3-cli",
+            "mcr.microsoft.com/dotnet/sdk:8.0",
+        ] {
+            assert!(runs_nothing_by_default(image), "{image}");
+        }
+        for image in [
+            "nginx:alpine",
+            "php:8.3-apache",
+            "postgres:16",
+            "apache/kafka:4.0.0",
+        ] {
+            assert!(!runs_nothing_by_default(image), "{image}");
+        }
+        let (_d, f) = crate::detect::lang::testutil::temp(&[(
+            "Dockerfile",
+            "FROM golang:1.22-alpine\nRUN apk add protobuf-dev\n",
+        )]);
+        assert!(analyze(&f, &mut Vec::new()).unwrap().tool_image);
+        let (_d, f) = crate::detect::lang::testutil::temp(&[(
+            "Dockerfile",
+            "FROM golang:1.22-alpine\nEXPOSE 8080\n",
+        )]);
+        assert!(!analyze(&f, &mut Vec::new()).unwrap().tool_image);
     }
 }

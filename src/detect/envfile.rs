@@ -5,27 +5,7 @@ use std::collections::BTreeMap;
 
 /// Parses the text of a `.env` file. Malformed lines are skipped.
 pub fn parse(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        let k = k.trim();
-        if k.is_empty()
-            || !k
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        {
-            continue;
-        }
-        out.insert(k.to_string(), unquote(v.trim()));
-    }
-    out
+    parse_ordered(text).into_iter().collect()
 }
 
 fn unquote(v: &str) -> String {
@@ -150,6 +130,88 @@ fn expand<'a>(inner: &'a str, vars: &'a BTreeMap<String, String>) -> &'a str {
     vars.get(inner).map_or("", String::as_str)
 }
 
+/// Most bytes the values of one `.env` file may grow to through references to variables defined
+/// above them ([`parse_resolved`]); a value that would grow past it is kept as written.
+pub const RESOLVED_CAP: usize = 256 * 1024;
+
+/// Parses a `.env` file as compose reads it: a value may use variables defined on the lines above it
+/// (`AD_ADDR=ad:${AD_PORT}`). The expansion is bounded: the values together grow by at most
+/// [`RESOLVED_CAP`] bytes, so a value referenced thousands of times cannot blow up.
+pub fn parse_resolved(text: &str) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    let mut budget = RESOLVED_CAP;
+    for (k, v) in parse_ordered(text) {
+        let v = if v.contains('$') {
+            let bound = expanded_len_bound(&v, &out);
+            if bound <= budget {
+                let e = interpolate(&v, &out);
+                budget -= e.len().min(budget);
+                e
+            } else {
+                v
+            }
+        } else {
+            v
+        };
+        out.insert(k, v);
+    }
+    out
+}
+
+/// The `KEY=value` pairs of a `.env` file in file order (a later line for the same key wins when
+/// collected into a map).
+fn parse_ordered(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let k = k.trim();
+        if k.is_empty()
+            || !k
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
+            continue;
+        }
+        out.push((k.to_string(), unquote(v.trim())));
+    }
+    out
+}
+
+/// An upper bound of the length of `s` once interpolated with `vars`: its own length plus the length
+/// of every variable it references (defaults are part of `s` already). Linear in `s`.
+fn expanded_len_bound(s: &str, vars: &BTreeMap<String, String>) -> usize {
+    let b = s.as_bytes();
+    let mut total = s.len();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        let start = if b.get(i + 1) == Some(&b'{') {
+            i + 2
+        } else {
+            i + 1
+        };
+        let mut j = start;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+            j += 1;
+        }
+        if let Some(v) = s.get(start..j).and_then(|name| vars.get(name)) {
+            total = total.saturating_add(v.len());
+        }
+        i = j.max(i + 1);
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +268,23 @@ mod tests {
         match expand_into(s, vars, limit) {
             Ok(o) | Err(o) => o,
         }
+    }
+
+    #[test]
+    fn resolved_values_use_the_variables_above_them_within_a_bound() {
+        let m =
+            parse_resolved("AD_PORT=9555\nAD_ADDR=ad:${AD_PORT}\nLATER=${NOT_YET}x\nNOT_YET=1\n");
+        assert_eq!(m["AD_ADDR"], "ad:9555");
+        assert_eq!(m["LATER"], "x");
+        // A big value referenced many times by many lines stops growing at the bound.
+        let mut text = format!("A={}\n", "x".repeat(10_000));
+        for i in 0..1000 {
+            text.push_str(&format!("B{i}=${{A}}${{A}}${{A}}\n"));
+        }
+        let m = parse_resolved(&text);
+        let grown: usize = m.values().map(String::len).sum();
+        assert!(grown <= text.len() + RESOLVED_CAP, "{grown}");
+        assert_eq!(m["B0"].len(), 30_000);
+        assert_eq!(m["B999"], "${A}${A}${A}");
     }
 }

@@ -65,6 +65,13 @@ pub struct Finding {
     /// Environment variables the entry code reads its own listening port from (`FLASK_SERVER_PORT`):
     /// a value set for one of them in compose or a Dockerfile is the port.
     pub port_vars: Vec<String>,
+    /// Container images the folder's own build produces (a Maven/Gradle image build: Jib, Spring
+    /// Boot `build-image`), as named there (`acme/orders:1.0`).
+    pub images: Vec<String>,
+    /// True for a Dockerfile whose image starts nothing and listens on nothing (no `CMD`,
+    /// `ENTRYPOINT`, `EXPOSE` or `HEALTHCHECK` on a toolchain or OS base): a build tool image, such
+    /// as a code generator kept inside a service's folder.
+    pub tool_image: bool,
     /// True for a workspace root (npm/pnpm/yarn, Cargo, Go workspace) that only aggregates members:
     /// such a folder is not a service.
     pub aggregator: bool,
@@ -98,6 +105,8 @@ impl Finding {
             copies: Vec::new(),
             parts: Vec::new(),
             port_vars: Vec::new(),
+            images: Vec::new(),
+            tool_image: false,
             aggregator: false,
             helper_only: false,
             diagnostics: Vec::new(),

@@ -63,6 +63,18 @@ impl Folder {
         self.dirs.contains(name)
     }
 
+    /// Root-level files whose name starts with `prefix`, in name order (one lookup in the sorted
+    /// names, not a scan of them).
+    pub fn files_starting<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.files
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(move |f| f.starts_with(prefix))
+            .map(String::as_str)
+    }
+
     /// Root-level files whose name ends with `suffix` (e.g. `.tf`, `.csproj`).
     pub fn files_ending<'a>(&'a self, suffix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.files
@@ -251,6 +263,24 @@ mod tests {
         f.files.insert("Dockerfile".into());
         assert_eq!(f.read("package.json").unwrap(), None);
         assert_eq!(f.read("Dockerfile").unwrap(), None);
+    }
+
+    #[test]
+    fn files_by_prefix() {
+        let mut f = Folder::new("/nonexistent", ".");
+        for n in [
+            "compose.yaml",
+            "compose.ci.yaml",
+            "composer.json",
+            "Dockerfile",
+            "docker-compose-x.yml",
+        ] {
+            f.files.insert(n.into());
+        }
+        let c: Vec<&str> = f.files_starting("compose").collect();
+        assert_eq!(c, ["compose.ci.yaml", "compose.yaml", "composer.json"]);
+        assert_eq!(f.files_starting("docker-").count(), 1);
+        assert_eq!(f.files_starting("zz").count(), 0);
     }
 
     #[test]

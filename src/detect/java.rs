@@ -3,6 +3,7 @@
 //! config, their other settings as env evidence (in the environment-variable form the frameworks read,
 //! `spring.datasource.url` → `SPRING_DATASOURCE_URL`); multi-module roots as aggregators.
 
+mod image;
 mod main_class;
 mod spring;
 
@@ -160,6 +161,15 @@ pub fn analyze(folder: &Folder, diags: &mut Vec<Diagnostic>) -> Option<Finding> 
         _ => main
             .as_ref()
             .map(|m| format!("java -cp build/classes/java/main:build/classes/kotlin/main {m}")),
+    };
+    let boot_app = runnable && framework == Some("spring-boot");
+    f.images = match build.tool {
+        "maven" => image::maven(&build.text, build.artifact.as_deref(), boot_app),
+        _ => image::gradle(
+            &build.text,
+            &build.artifact.clone().unwrap_or_else(|| folder.name()),
+            boot_app,
+        ),
     };
     if f.start_command.is_none() {
         // A module without a main class is a library of the others.

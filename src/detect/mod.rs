@@ -9,6 +9,7 @@ pub mod cache;
 pub mod combine;
 pub mod deps;
 pub mod envfile;
+pub mod evidence;
 pub mod finding;
 pub mod folder;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod yaml;
 
 pub mod lang;
 
+pub mod aspire;
 pub mod compose;
 pub mod dapr;
 pub mod deno;
@@ -36,6 +38,7 @@ pub mod php;
 pub mod python;
 pub mod ruby;
 pub mod rust;
+pub mod skaffold;
 pub mod static_site;
 pub mod terraform;
 
@@ -254,78 +257,16 @@ pub fn assemble_with(
         d.service.name = name;
     }
 
-    // Stacks: build contexts and bind-mounted folders of members belong to their stack.
-    let by_path: std::collections::HashMap<String, usize> = drafts
-        .iter()
-        .enumerate()
-        .map(|(i, (_, d))| (d.service.path.clone(), i))
-        .collect();
-    for si in 0..drafts.len() {
-        if drafts[si].1.service.kind != ServiceType::ComposeStack {
-            continue;
-        }
-        let stack_name = drafts[si].1.service.name.clone();
-        let stack_path = drafts[si].1.service.path.clone();
-        let members = drafts[si].1.service.members.clone();
-        let member_hints = drafts[si].1.member_hints.clone();
-        let member_env = drafts[si].1.member_env.clone();
-        // Build contexts first: a folder a member builds takes that member's ports.
-        let mut claims: Vec<(usize, &str, bool)> = Vec::new();
-        for (mi, m) in members.iter().enumerate() {
-            if let Some(b) = m.build.as_deref() {
-                claims.push((mi, b, true));
-            }
-        }
-        for (mi, m) in members.iter().enumerate() {
-            for dir in &m.mounts {
-                claims.push((mi, dir.as_str(), m.build.is_none()));
-            }
-        }
-        for (mi, dir, takes_ports) in claims {
-            if dir == stack_path || is_within(&stack_path, dir) {
-                continue;
-            }
-            let Some(&fi) = by_path.get(dir) else {
-                continue;
-            };
-            let folder = &mut drafts[fi].1;
-            if folder.service.stack.is_some() || folder.service.kind == ServiceType::ComposeStack {
-                continue;
-            }
-            folder.service.stack = Some(stack_name.clone());
-            folder.service.deployable = false;
-            if takes_ports {
-                if let Some(h) = member_hints.get(mi) {
-                    folder.hints.extend(h.iter().copied());
-                }
-                // `FLASK_SERVER_PORT=9091` in the member's environment, read by the entry code.
-                for (k, v) in member_env.get(mi).into_iter().flatten() {
-                    if folder.port_vars.contains(k)
-                        && let Some(p) = ports::env_value_port(k, v)
-                    {
-                        folder
-                            .hints
-                            .push(ports::PortHint::new(p, ports::PortSource::RuntimeConfig));
-                    }
-                }
-                let hints = folder.hints.clone();
-                combine::apply_ports(&mut folder.service, &hints);
-            }
-            let langs: Vec<String> = folder
-                .service
-                .technologies
-                .first()
-                .cloned()
-                .into_iter()
-                .collect();
-            let stack = &mut drafts[si].1.service;
-            for t in langs {
-                if !stack.technologies.contains(&t) {
-                    stack.technologies.push(t);
-                }
-            }
-        }
-    }
+    // Evidence across files: stack members' source folders, dev alternatives, backing-service
+    // stacks, overlays.
+    let images = evidence::images::ImageIndex::new(&drafts, results);
+    let mut links = evidence::Links::default();
+    evidence::stacks::claim(&mut drafts, &images, &mut links);
+    evidence::stacks::split_backing(&mut drafts, &images, &mut links);
+    evidence::stacks::overlays(&mut drafts, results, &images, &mut links);
+    evidence::tool_images(&mut drafts);
+    evidence::app_hosts(&mut drafts, results, &mut links);
+    let by_path = evidence::by_path(&drafts);
 
     // Folders a containerized service's Dockerfile copies into its image (`COPY html/ /var/www/html`)
     // are part of that service: shown, never deployed on their own.
@@ -410,35 +351,20 @@ pub fn assemble_with(
         }
     }
 
-    // Kubernetes workloads: their container env is evidence for the service they run (same name as
-    // the workload, else as its image).
-    let mut manifest_env: Vec<Vec<(String, String)>> = vec![Vec::new(); drafts.len()];
-    {
-        let by_name: std::collections::HashMap<String, usize> = drafts
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, d))| d.service.kind != ServiceType::Infrastructure)
-            .map(|(i, (_, d))| (d.service.name.to_ascii_lowercase(), i))
-            .collect();
-        for r in results {
-            for w in &r.workloads {
-                let target = by_name.get(&w.name.to_ascii_lowercase()).or_else(|| {
-                    w.images
-                        .iter()
-                        .find_map(|img| by_name.get(&kube::image_name(img)))
-                });
-                if let Some(&i) = target {
-                    for kv in &w.env {
-                        if !manifest_env[i].contains(kv) {
-                            manifest_env[i].push(kv.clone());
-                        }
-                    }
-                }
-            }
-        }
-    }
+    // Kubernetes workloads: ports, env and dependencies of the folders their images come from.
+    evidence::manifests::apply(&mut drafts, results, &images, &mut links);
 
     // Dependencies and order, after the overrides file had its say.
+    // A backing-service stack comes right before the app of its folder (a view that keeps one
+    // service per folder, the cockpit's tree, keeps the app).
+    drafts.sort_by(|a, b| {
+        path_key(&a.1.service.path)
+            .cmp(&path_key(&b.1.service.path))
+            .then_with(|| {
+                let app = |d: &Draft| d.service.kind != ServiceType::ComposeStack;
+                app(&a.1).cmp(&app(&b.1))
+            })
+    });
     let mut services: Vec<Service> = drafts.iter().map(|(_, d)| d.service.clone()).collect();
     let rels: Vec<&str> = results.iter().map(|r| r.rel.as_str()).collect();
     let origin = overrides::apply(ov, &mut services, &rels, &mut diagnostics);
@@ -449,12 +375,12 @@ pub fn assemble_with(
                 env: &drafts[*i].1.env_evidence,
                 code_hosts: &drafts[*i].1.code_hosts,
                 proxy_targets: &drafts[*i].1.proxy_targets,
-                manifest_env: &manifest_env[*i],
+                manifest_env: &drafts[*i].1.manifest_env,
             },
             None => deps::Evidence::default(),
         })
         .collect();
-    let mut edges = deps::resolve(&mut services, &evidence);
+    let mut edges = deps::resolve(&mut services, &evidence, &links);
     edges.extend(overrides::dependencies(ov, &mut services, &mut diagnostics));
     let (deployment_order, order_diags) = order::waves(&services, &edges);
     diagnostics.extend(order_diags);
@@ -467,14 +393,6 @@ pub fn assemble_with(
         diagnostics,
         deploy: ov.overrides.deploy_settings(),
     }
-}
-
-/// Whether workspace-relative `outer` lies inside `inner` (`inner` is an ancestor of `outer`).
-fn is_within(outer: &str, inner: &str) -> bool {
-    inner == "."
-        || outer
-            .strip_prefix(inner)
-            .is_some_and(|r| r.starts_with('/'))
 }
 
 /// Sort key of a workspace-relative path: the root first, then component by component.

@@ -28,7 +28,8 @@ pub fn waves(services: &[Service], edges: &[Edge]) -> (Vec<Vec<String>>, Vec<Dia
     }
     let n = nodes.len();
     let mut hard: BTreeSet<(usize, usize)> = BTreeSet::new();
-    let mut soft: BTreeSet<(String, String, usize, usize)> = BTreeSet::new();
+    // Late edges (callbacks stated once the others are defined) come last.
+    let mut soft: BTreeSet<(bool, String, String, usize, usize)> = BTreeSet::new();
     for e in edges {
         let (Some(a), Some(b)) = (unit(e.from), unit(e.to)) else {
             continue;
@@ -43,6 +44,7 @@ pub fn waves(services: &[Service], edges: &[Edge]) -> (Vec<Vec<String>>, Vec<Dia
             }
             EdgeKind::Soft => {
                 soft.insert((
+                    e.late,
                     services[nodes[a]].name.clone(),
                     services[nodes[b]].name.clone(),
                     a,
@@ -86,7 +88,7 @@ pub fn waves(services: &[Service], edges: &[Edge]) -> (Vec<Vec<String>>, Vec<Dia
             cneeds[comp[*a]].insert(comp[*b]);
         }
     }
-    for (an, bn, a, b) in soft {
+    for (_, an, bn, a, b) in soft {
         let (ca, cb) = (comp[a], comp[b]);
         if ca == cb || cneeds[ca].contains(&cb) {
             continue;
@@ -260,7 +262,19 @@ mod tests {
             kind,
             name: String::new(),
             evidence: String::new(),
+            late: false,
         }
+    }
+
+    #[test]
+    fn a_late_soft_edge_yields_to_the_other_direction() {
+        let s: Vec<Service> = ["api", "web"].iter().map(|n| svc(n)).collect();
+        let mut callback = edge(0, 1, EdgeKind::Soft);
+        callback.late = true;
+        let (w, d) = waves(&s, &[callback, edge(1, 0, EdgeKind::Soft)]);
+        assert_eq!(w, vec![vec!["api".to_string()], vec!["web".to_string()]]);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].message.contains("api -> web"), "{d:?}");
     }
 
     #[test]

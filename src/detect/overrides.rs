@@ -544,6 +544,7 @@ pub fn dependencies(
                 kind: EdgeKind::Hard,
                 name: d.clone(),
                 evidence: evidence.clone(),
+                late: false,
             });
             let s = &mut services[from];
             match s.dependencies.iter_mut().find(|x| x.name == *d) {

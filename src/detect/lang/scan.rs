@@ -121,6 +121,13 @@ static URL_HOST: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://(?:[^\s/@'\x22`]*@)?([A-Za-z0-9_.-]+)").ok()
 });
 
+/// A quoted `host:port` literal: a gRPC or TCP address (`grpc.Dial("ledger:7070")`).
+static HOST_PORT: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r#"["'`]([A-Za-z][A-Za-z0-9_-]{0,62}):\d{2,5}["'`]"#).ok());
+
+/// Words that come before a port without naming a host (`"tcp:8080"`).
+const NOT_HOSTS: &[&str] = &["http", "https", "tcp", "udp", "grpc", "unix", "port", "tls"];
+
 /// Whether a code comment starts the (trimmed) line.
 fn is_comment(line: &str) -> bool {
     let t = line.trim_start();
@@ -132,18 +139,23 @@ fn is_comment(line: &str) -> bool {
         || t.starts_with("--")
 }
 
-/// Host names in URL literals (`http://auth:8081/x` gives `auth`, `redis://cache:6379` gives `cache`),
-/// in order. Local addresses, `example.*` and dotted (public) names are skipped.
+/// Host names in URL literals (`http://auth:8081/x` gives `auth`, `redis://cache:6379` gives `cache`)
+/// and quoted `host:port` addresses (`"ledger:7070"`), in order. Local addresses, `example.*` and
+/// dotted (public) names are skipped.
 pub fn code_hosts(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let Some(re) = URL_HOST.as_ref() else {
+    let (Some(re), Some(hp)) = (URL_HOST.as_ref(), HOST_PORT.as_ref()) else {
         return out;
     };
     for line in text.lines().filter(|l| !is_comment(l)) {
-        for c in re.captures_iter(line) {
-            let Some(host) = c.get(2).map(|m| m.as_str().trim_end_matches('.')) else {
-                continue;
-            };
+        let urls = re
+            .captures_iter(line)
+            .filter_map(|c| c.get(2).map(|m| m.as_str().trim_end_matches('.')));
+        let addrs = hp
+            .captures_iter(line)
+            .filter_map(|c| c.get(1).map(|m| m.as_str()))
+            .filter(|h| !NOT_HOSTS.contains(&h.to_ascii_lowercase().as_str()));
+        for host in urls.chain(addrs) {
             if is_service_host(host) && !out.iter().any(|h| h == host) {
                 out.push(host.to_string());
                 if out.len() >= MAX_HOSTS {

@@ -11,6 +11,8 @@ fetch("https://api.github.com/x"); fetch("http://localhost:3000"); fetch("http:/
 const e = "http://example:80";
 "#;
     assert_eq!(code_hosts(code), vec!["auth", "cache", "db"]);
+    let go = "conn, err := grpc.Dial(\"ledger:7070\", opts...)\nl, _ := net.Listen(\"tcp\", \":8080\")\naddr := 'localhost:9000'\nx := \"tcp:80\"; t := \"10:30\"\n";
+    assert_eq!(code_hosts(go), vec!["ledger"]);
 }
 
 #[test]
